@@ -1,0 +1,3 @@
+from nalu_rl.cli import entry
+
+entry()

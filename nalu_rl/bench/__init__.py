@@ -1,0 +1,1 @@
+"""Benchmarks: one module per `nalu-rl bench` target (env, train)."""

@@ -1,0 +1,172 @@
+"""``nalu-rl bench env``: environment throughput, single vs SyncVectorEnv vs the batched twin.
+
+Every measurement runs in a fresh process, so its peak memory (resident set growth over the
+process's state after imports, or peak CUDA allocation) belongs to that measurement alone.
+Steps/s are wall-clock over at least ``--seconds`` of stepping with random actions, after a
+warm-up; the machine is shared and noisy, so read the ratios in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+
+DEFAULT_KS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
+SYNC_VECTOR_KS = (16, 4096)
+
+
+@dataclass
+class Result:
+    impl: str
+    obs_mode: str
+    num_envs: int
+    device: str
+    steps_per_s: float
+    peak_mb: float
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--ks", default=",".join(map(str, DEFAULT_KS)), help="batch sizes K of the batched twin")
+    parser.add_argument("--sync-ks", default=",".join(map(str, SYNC_VECTOR_KS)), help="K for SyncVectorEnv")
+    parser.add_argument("--modes", default="grid,pixels", help="observation modes")
+    parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N (repeatable; default cpu, and cuda if present)")
+    parser.add_argument("--seconds", type=float, default=1.0, help="stepping time per measurement")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.cli import UsageError
+
+    try:
+        ks = [int(k) for k in args.ks.split(",")]
+        sync_ks = [int(k) for k in args.sync_ks.split(",") if k]
+    except ValueError:
+        raise UsageError("--ks and --sync-ks take comma-separated integers") from None
+    modes = args.modes.split(",")
+    if any(k < 1 for k in ks + sync_ks) or not set(modes) <= {"grid", "pixels"} or args.seconds <= 0:
+        raise UsageError("batch sizes must be >= 1, --modes grid and/or pixels, --seconds > 0")
+    devices = args.device or _default_devices()
+    jobs = []
+    for mode in modes:
+        jobs.append(("single", mode, 1, "cpu"))
+        jobs += [("sync_vector", mode, k, "cpu") for k in sync_ks]
+        jobs += [("batched", mode, k, dev) for dev in devices for k in ks]
+    results = []
+    from tqdm import tqdm
+
+    with tqdm(jobs, desc="bench env", unit="run", file=sys.stderr) as bar:
+        for impl, mode, k, dev in bar:
+            bar.set_postfix_str(f"{impl} {mode} K={k} {dev}")
+            try:
+                results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))
+            except ValueError as err:  # e.g. an unknown or unavailable device
+                raise UsageError(str(err)) from None
+    print(format_table(results))
+    if args.json_path:
+        with open(args.json_path, "w") as fh:
+            json.dump([asdict(r) for r in results], fh, indent=2)
+    return 0
+
+
+def format_table(results: list[Result]) -> str:
+    """Results side by side, with the batched twin's speed-up over SyncVectorEnv at equal K."""
+    sync = {(r.obs_mode, r.num_envs): r.steps_per_s for r in results if r.impl == "sync_vector"}
+    single = {r.obs_mode: r.steps_per_s for r in results if r.impl == "single"}
+    lines = [
+        f"{'impl':<12} {'obs':<7} {'K':>6} {'device':<7} {'env-steps/s':>13} {'peak MB':>9} {'x single':>9} {'x SyncVec':>10}",
+        "-" * 80,
+    ]
+    for r in results:
+        vs_sync = sync.get((r.obs_mode, r.num_envs))
+        lines.append(
+            f"{r.impl:<12} {r.obs_mode:<7} {r.num_envs:>6} {r.device:<7} {r.steps_per_s:>13,.0f} {r.peak_mb:>9.1f}"
+            f" {r.steps_per_s / single[r.obs_mode]:>9.1f}"
+            f" {(f'{r.steps_per_s / vs_sync:.1f}' if vs_sync and r.impl == 'batched' else '-'):>10}"
+        )
+    return "\n".join(lines)
+
+
+def _default_devices() -> list[str]:
+    import torch
+
+    return ["cpu", "cuda"] if torch.cuda.is_available() else ["cpu"]
+
+
+def _in_fresh_process(impl: str, mode: str, k: int, device: str, seconds: float, threads: int) -> Result:
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        return pool.submit(measure, impl, mode, k, device, seconds, threads).result()
+
+
+def measure(impl: str, mode: str, k: int, device: str, seconds: float, threads: int = 0) -> Result:
+    """Steps/s and peak memory of one environment implementation (run in a fresh process)."""
+    import gymnasium as gym
+    import numpy as np
+    import torch
+
+    import nalu_rl  # noqa: F401  (registers the environment)
+
+    if threads:
+        torch.set_num_threads(threads)
+    rss_before = _rss_mb()
+    kwargs = {"obs_mode": mode}
+    rng = np.random.default_rng(0)
+    if impl == "single":
+        env = gym.make("nalu_rl/TimedGrid-v0", **kwargs)
+        env.reset(seed=0)
+        actions = rng.integers(0, 5, 4096).tolist()
+
+        def step(i: int) -> None:
+            _, _, term, trunc, _ = env.step(actions[i % len(actions)])
+            if term or trunc:
+                env.reset()
+
+        per_call = 1
+    elif impl == "sync_vector":
+        env = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=k, vectorization_mode="sync", **kwargs)
+        env.reset(seed=0)
+        actions = [rng.integers(0, 5, k) for _ in range(8)]
+
+        def step(i: int) -> None:
+            env.step(actions[i % len(actions)])
+
+        per_call = k
+    else:
+        env = gym.make_vec(
+            "nalu_rl/TimedGrid-v0", num_envs=k, vectorization_mode="vector_entry_point",
+            device=device, copy=False, check_actions=False, **kwargs,
+        )
+        env.reset(seed=0)
+        actions = [torch.randint(0, 5, (k,), device=env.device) for _ in range(8)]
+
+        def step(i: int) -> None:
+            env.step(actions[i % len(actions)])
+
+        per_call = k
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    if device.startswith("cuda"):
+        torch.cuda.reset_peak_memory_stats()
+    for i in range(3):
+        step(i)
+    sync()
+    calls, start = 0, time.perf_counter()
+    while True:
+        step(calls)
+        calls += 1
+        if calls % 8 == 0 or calls < 8:
+            sync()
+            elapsed = time.perf_counter() - start
+            if elapsed >= seconds and calls >= 3:
+                break
+    peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else _rss_mb() - rss_before
+    return Result(impl, mode, k, device, calls * per_call / elapsed, peak)
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux reports KiB

@@ -1,0 +1,1 @@
+"""Sub-commands of ``nalu-rl``, one module each (see :mod:`nalu_rl.cli`)."""

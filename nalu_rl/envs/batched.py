@@ -1,0 +1,286 @@
+"""The batched, torch-native twin of TimedGrid: K environments as tensors on any device.
+
+Created by ``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K,
+vectorization_mode="vector_entry_point", device=...)``. It applies the very same rule
+functions as the single environment (:mod:`nalu_rl.envs.rules`); ``tests/test_equivalence.py``
+checks step-for-step equality as well.
+
+Autoreset is **same-step** (``metadata["autoreset_mode"] == AutoresetMode.SAME_STEP``): when
+an environment's episode ends, ``step`` returns the first observation of its next episode, and
+the last observation of the finished one is in ``infos["final_obs"]`` (a dict of tensors for the
+whole batch, valid where ``infos["_final_obs"]`` is True). Infos always hold every key as a
+batch tensor with a boolean mask ``_key`` that says where it is valid: ``"t"`` every step;
+``"success"``, ``"arrival_time"`` and ``"instruction"`` where an episode ended.
+
+With ``copy=False`` the observation images are written into two buffers that the env reuses
+(one for observations, one for final observations): they are valid until the next ``step`` or
+``reset``. Training loops that consume them at once save the allocation; ``copy=True`` (the
+default, as in Gymnasium's ``SyncVectorEnv``) returns fresh tensors.
+
+Seeding is per environment: ``reset(seed=s)`` seeds environment i with ``s + i`` and
+``reset(seed=[s0, s1, ...])`` gives each its own seed. An environment seeded ``s`` plays the
+same episodes as ``TimedGridEnv`` reset with ``seed=s``, whatever the batch size or device.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from nalu_rl.envs import render as rendering
+from nalu_rl.envs import rules
+from nalu_rl.envs.timed_grid import observation_space
+
+Obs = dict[str, torch.Tensor]
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """A torch device from 'cpu', 'cuda', 'cuda:N' or 'auto', with a clear error otherwise."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"device {device!r} asked for, but CUDA is not available on this machine")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible")
+    elif dev.type != "cpu":
+        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    return dev
+
+
+class TimedGridVecEnv(VectorEnv):
+    """K TimedGrid environments stepped at once as torch tensors (same-step autoreset)."""
+
+    metadata = {"render_modes": ["rgb_array", "ansi"], "autoreset_mode": AutoresetMode.SAME_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        size: int = 5,
+        t_range: tuple[int, int] = (5, 12),
+        obs_mode: str = "pixels",
+        time_limit: int | None = None,
+        render_mode: str | None = None,
+        device: str | torch.device = "cpu",
+        check_actions: bool = True,
+        copy: bool = True,
+    ) -> None:
+        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
+        self.num_envs = int(num_envs)
+        self.device = resolve_device(device)
+        self.check_actions = check_actions
+        self.copy = copy
+        self.single_observation_space = observation_space(self.cfg)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.single_action_space = spaces.Discrete(rules.NUM_ACTIONS)
+        self.action_space = spaces.MultiDiscrete(np.full(self.num_envs, rules.NUM_ACTIONS))
+
+        def tensor(values) -> torch.Tensor:
+            return torch.as_tensor(np.asarray(values), device=self.device)
+
+        n, k = self.cfg.size, self.num_envs
+        self._tables = tuple(tensor(a) for a in rules.placement_table(n))
+        self._drow, self._dcol = tensor(rules.ACTION_DROW), tensor(rules.ACTION_DCOL)
+        # Observation images come from lookup tables. For small grids one table holds every
+        # (agent, target) pair: one contiguous gather per step. Larger grids compose the image
+        # from per-cell tables, since the pair table grows as N⁴.
+        self._pair_images = self._agent_images = self._target_images = None
+        if _pair_table_bytes(self.cfg) <= PAIR_TABLE_MAX_BYTES:
+            self._pair_images = tensor(_image_table(self.cfg, np.arange(n**4) // n**2, np.arange(n**4) % n**2))
+        else:
+            nowhere = np.full(n * n, -1)
+            self._agent_images = tensor(_image_table(self.cfg, np.arange(n * n), nowhere))
+            self._target_images = tensor(_image_table(self.cfg, nowhere, np.arange(n * n)))
+        zeros = torch.zeros(k, dtype=torch.int64, device=self.device)
+        self._seed, self._episode = zeros.clone(), zeros.clone()
+        self._row, self._col, self._target = zeros.clone(), zeros.clone(), zeros.clone()  # target: row * N + col
+        self._t, self._instruction, self._limit = zeros.clone(), zeros.clone(), zeros.clone()
+        self._seeded = False
+        self._all = torch.ones(k, dtype=torch.bool, device=self.device)
+        image_space = self.observation_space["image"]
+        image_dtype = torch.uint8 if image_space.dtype == np.uint8 else torch.float32
+        self._buffers = [torch.empty(image_space.shape, dtype=image_dtype, device=self.device) for _ in range(2)]
+
+    # ------------------------------------------------------------------ gym API
+
+    def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
+        """Start new episodes in every environment (or those in ``options["reset_mask"]``).
+
+        ``options`` may fix ``"instruction"`` (int or (K,) tensor), and ``"agent"`` and
+        ``"target"`` together ((row, col) or (K, 2) tensors), as in the single environment.
+        """
+        options = dict(options or {})
+        unknown = set(options) - {"instruction", "agent", "target", "reset_mask"}
+        if unknown:
+            raise ValueError(
+                f"unknown reset option(s) {sorted(unknown)}; allowed: 'instruction', 'agent', 'target', 'reset_mask'"
+            )
+        self._seed_from(seed)
+        mask = self._all
+        if "reset_mask" in options:
+            mask = torch.as_tensor(options["reset_mask"], dtype=torch.bool, device=self.device)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {tuple(mask.shape)}")
+        instruction = self._option_instruction(options)
+        agent = target = None
+        if "agent" in options or "target" in options:
+            if not {"agent", "target"} <= set(options):
+                raise ValueError("options 'agent' and 'target' must be given together")
+            agent, target = self._option_cell(options, "agent"), self._option_cell(options, "target")
+            if bool((agent == target).any()):
+                raise ValueError("options 'agent' and 'target' must be distinct cells")
+        self._start(mask, instruction, agent, target)
+        return self._observe(0), {"t": self._t.clone(), "_t": self._all.clone()}
+
+    def step(self, actions):
+        actions = torch.as_tensor(actions, device=self.device).long().reshape(-1)
+        if actions.shape != (self.num_envs,):
+            raise ValueError(f"actions must have shape ({self.num_envs},), got {tuple(actions.shape)}")
+        if self.check_actions and bool(((actions < 0) | (actions >= rules.NUM_ACTIONS)).any()):
+            raise ValueError(f"actions must be integers in [0, {rules.NUM_ACTIONS - 1}]")
+        n = self.cfg.size
+        self._row, self._col = rules.move(self._row, self._col, actions, n, self._drow, self._dcol)
+        self._t += 1
+        reward, terminated, truncated, success = rules.outcome(
+            self._row * n + self._col == self._target, self._t, self._instruction, self._limit
+        )
+        done = terminated | truncated
+        infos = {
+            "t": self._t.clone(),
+            "_t": self._all.clone(),
+            "final_obs": self._observe(1),
+            "_final_obs": done,
+            "success": success,
+            "_success": done,
+            "arrival_time": torch.where(terminated, self._t, -1),
+            "_arrival_time": done,
+            "instruction": self._instruction.clone(),
+            "_instruction": done,
+        }
+        self._start(done)
+        return self._observe(0), reward, terminated, truncated, infos
+
+    def render(self):
+        states = self.states()
+        if self.render_mode == "rgb_array":
+            return np.stack([rendering.rgb_frame(s) for s in states])
+        if self.render_mode == "ansi":
+            return [rendering.ansi(s) for s in states]
+        raise ValueError("render() needs render_mode='rgb_array' or 'ansi' at construction")
+
+    def states(self) -> list[rendering.State]:
+        """Each environment's (agent, target, t, T), for rendering and debugging."""
+        n = self.cfg.size
+        cols = torch.stack([self._row, self._col, self._target, self._t, self._instruction], 1).cpu().tolist()
+        return [rendering.State(n, (r, c), divmod(g, n), t, T) for r, c, g, t, T in cols]
+
+    # ------------------------------------------------------------------ internals
+
+    def _seed_from(self, seed) -> None:
+        if seed is None:
+            if self._seeded:
+                return
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2))
+        seeds = torch.as_tensor(
+            np.asarray(seed, dtype=np.int64) + (np.arange(self.num_envs) if np.ndim(seed) == 0 else 0),
+            device=self.device,
+        )
+        if seeds.shape != (self.num_envs,) or bool((seeds < 0).any()):
+            raise ValueError(f"seed must be a non-negative int or a sequence of {self.num_envs} of them, got {seed!r}")
+        self._seed.copy_(seeds)
+        self._episode.zero_()
+        self._seeded = True
+
+    def _start(self, mask: torch.Tensor, instruction=None, agent=None, target=None) -> None:
+        """Begin the next episode of the environments where ``mask`` is True."""
+        index = mask.nonzero().squeeze(1)
+        seed, episode = self._seed[index], self._episode[index]
+        if instruction is None:
+            instruction = rules.sample_instruction(seed, episode, *self.cfg.t_range)
+        else:
+            instruction = instruction[index]
+        placed_agent, placed_target = rules.sample_placement(seed, episode, instruction, self.cfg.size, self._tables)
+        agent = placed_agent if agent is None else agent[index]
+        self._row[index], self._col[index] = agent // self.cfg.size, agent % self.cfg.size
+        self._target[index] = placed_target if target is None else target[index]
+        self._instruction[index] = instruction
+        self._limit[index] = rules.episode_limit(instruction, self.cfg.size, self.cfg.time_limit)
+        self._t[index] = 0
+        self._episode[index] = episode + 1
+
+    def _observe(self, buffer: int) -> Obs:
+        """Observations of the current state, written into reused buffer 0 (obs) or 1 (final obs)."""
+        n = self.cfg.size
+        agent, out = self._row * n + self._col, self._buffers[buffer]
+        if self._pair_images is not None:
+            torch.index_select(self._pair_images, 0, agent * n * n + self._target, out=out)
+        elif self.cfg.obs_mode == "grid":  # planes: agent one-hot + target one-hot
+            torch.add(self._agent_images[agent], self._target_images[self._target], out=out)
+        else:  # the agent is drawn over the target
+            agent_image = self._agent_images[agent]
+            torch.where((agent_image != 0).any(-1, keepdim=True), agent_image, self._target_images[self._target], out=out)
+        image = out.clone() if self.copy else out
+        return {"image": image, "instruction": self._instruction.to(torch.float32)[:, None]}
+
+    def _option_instruction(self, options: dict[str, Any]) -> torch.Tensor | None:
+        if "instruction" not in options:
+            return None
+        value = torch.as_tensor(options["instruction"], device=self.device)
+        if value.is_floating_point() or value.dtype == torch.bool or value.numel() not in (1, self.num_envs):
+            raise ValueError(f"options['instruction'] must be an int or {self.num_envs} ints in [1, {rules.MAX_INSTRUCTION}]")
+        value = value.long().reshape(-1).expand(self.num_envs)
+        if bool(((value < 1) | (value > rules.MAX_INSTRUCTION)).any()):
+            raise ValueError(f"options['instruction'] must be in [1, {rules.MAX_INSTRUCTION}]")
+        return value
+
+    def _option_cell(self, options: dict[str, Any], name: str) -> torch.Tensor:
+        n = self.cfg.size
+        value = torch.as_tensor(options[name], device=self.device)
+        if value.is_floating_point() or value.dtype == torch.bool or value.shape not in ((2,), (self.num_envs, 2)):
+            raise ValueError(f"options[{name!r}] must be a (row, col) pair or a ({self.num_envs}, 2) tensor of ints")
+        value = value.long().reshape(-1, 2).expand(self.num_envs, 2)
+        if bool(((value < 0) | (value >= n)).any()):
+            raise ValueError(f"options[{name!r}] cells must lie in [0, {n - 1}]")
+        return value[:, 0] * n + value[:, 1]
+
+
+PAIR_TABLE_MAX_BYTES = 16 * 2**20
+
+
+def _pair_table_bytes(cfg: rules.Config) -> int:
+    per_image = 2 * cfg.size**2 * 4 if cfg.obs_mode == "grid" else rules.IMAGE_SIZE**2 * 3
+    return cfg.size**4 * per_image
+
+
+def _image_table(cfg: rules.Config, agent: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Observation images with the agent and target on the given flat cells (-1: absent)."""
+    rows = np.arange(len(agent))
+    n = cfg.size
+    has_agent, has_target = agent >= 0, target >= 0
+    if cfg.obs_mode == "grid":
+        table = np.zeros((len(agent), 2, n * n), dtype=np.float32)
+        table[rows[has_agent], 0, agent[has_agent]] = 1.0
+        table[rows[has_target], 1, target[has_target]] = 1.0
+        return table.reshape(len(agent), 2, n, n)
+    masks = rules.cell_masks(n)
+    table = np.zeros((len(agent), rules.IMAGE_SIZE, rules.IMAGE_SIZE, 3), dtype=np.uint8)
+    for row in rows[has_target]:
+        table[row][masks[target[row]]] = rules.TARGET_COLOR
+    for row in rows[has_agent]:
+        table[row][masks[agent[row]]] = rules.AGENT_COLOR
+    return table

@@ -1,0 +1,83 @@
+"""Human-facing pictures of a TimedGrid state: an upscaled RGB frame, a text grid, a window."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NamedTuple
+
+import numpy as np
+
+from nalu_rl.envs import rules
+
+CELL_PIXELS = 32
+GRID_LINE = (64, 64, 64)
+
+
+class State(NamedTuple):
+    size: int
+    agent: tuple[int, int]
+    target: tuple[int, int]
+    t: int
+    instruction: int
+
+
+def rgb_frame(state: State, cell: int = CELL_PIXELS) -> np.ndarray:
+    """An upscaled (N·cell+1, N·cell+1, 3) uint8 frame with visible grid lines."""
+    side = state.size * cell + 1
+    frame = np.zeros((side, side, 3), dtype=np.uint8)
+    for (row, col), color in ((state.target, rules.TARGET_COLOR), (state.agent, rules.AGENT_COLOR)):
+        frame[row * cell : (row + 1) * cell, col * cell : (col + 1) * cell] = color
+    frame[::cell, :] = GRID_LINE
+    frame[:, ::cell] = GRID_LINE
+    return frame
+
+
+def ansi(state: State) -> str:
+    """A text grid: ``A`` agent, ``X`` target, ``*`` agent on the target, with t and T."""
+    rows = []
+    for r in range(state.size):
+        line = []
+        for c in range(state.size):
+            here = (r, c)
+            line.append("*" if here == state.agent == state.target else "A" if here == state.agent else "X" if here == state.target else ".")
+        rows.append(" ".join(line))
+    return f"t={state.t} T={state.instruction}\n" + "\n".join(rows) + "\n"
+
+
+def has_display() -> bool:
+    """Whether a window can be opened here (any desktop on macOS/Windows; X11/Wayland elsewhere)."""
+    if sys.platform in ("darwin", "win32"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+class HumanWindow:
+    """A matplotlib window that shows frames as the episode runs."""
+
+    def __init__(self) -> None:
+        if not has_display():
+            raise ValueError(
+                "render_mode='human' needs a display (no DISPLAY or WAYLAND_DISPLAY is set); "
+                "use render_mode='rgb_array' or 'ansi' on a headless machine"
+            )
+        self._fig = self._image = None
+
+    def show(self, frame: np.ndarray, fps: float) -> None:
+        import matplotlib.pyplot as plt
+
+        if self._fig is None:
+            plt.ion()
+            self._fig, ax = plt.subplots(figsize=(4, 4))
+            ax.set_axis_off()
+            self._image = ax.imshow(frame)
+        else:
+            self._image.set_data(frame)
+        plt.pause(1.0 / fps)
+
+    def close(self) -> None:
+        if self._fig is not None:
+            import matplotlib.pyplot as plt
+
+            plt.close(self._fig)
+            self._fig = None

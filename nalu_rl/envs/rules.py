@@ -1,0 +1,230 @@
+"""The rules of TimedGrid, written once for both the single and the batched environment.
+
+Every function here is array-generic: it takes NumPy arrays (the single environment, with
+batch size 1) or torch tensors (the batched twin, any device) and uses only operations that
+both libraries spell the same way (``where``, ``zeros_like``, ``&``, ``*``, ``>>``...). The two
+environments differ only in how they store state and draw observations into buffers.
+
+Randomness is counter-based: every random draw is a hash of (seed, episode number, draw index),
+so an environment seeded ``s`` produces the same episodes whether it is a single Gymnasium
+environment or slot ``i`` of a batch of any size on any device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+
+# Actions: 0 UP (row - 1), 1 DOWN (row + 1), 2 LEFT (col - 1), 3 RIGHT (col + 1), 4 PASS.
+ACTION_NAMES = ("UP", "DOWN", "LEFT", "RIGHT", "PASS")
+NUM_ACTIONS = len(ACTION_NAMES)
+ACTION_DROW = (-1, 1, 0, 0, 0)
+ACTION_DCOL = (0, 0, -1, 1, 0)
+
+REWARD_SUCCESS = 1.0
+REWARD_FAILURE = -1.0
+
+MAX_INSTRUCTION = 1000
+IMAGE_SIZE = 56  # pixels per side, as in the paper
+BACKGROUND = (0, 0, 0)
+AGENT_COLOR = (128, 128, 128)
+TARGET_COLOR = (255, 0, 0)
+OBS_MODES = ("pixels", "grid")
+
+_MASK32 = 0xFFFFFFFF
+# Draw indices within one episode's start (one independent hash each).
+DRAW_INSTRUCTION = 0
+DRAW_PLACEMENT = 1
+
+
+def xp_of(x: Any):
+    """The array module (torch or numpy) that ``x`` belongs to."""
+    return torch if isinstance(x, torch.Tensor) else np
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated environment parameters shared by the single and the batched environment."""
+
+    size: int = 5
+    t_range: tuple[int, int] = (5, 12)
+    obs_mode: str = "pixels"
+    time_limit: int | None = None
+
+    @classmethod
+    def from_kwargs(
+        cls,
+        size: int = 5,
+        t_range: tuple[int, int] | list[int] = (5, 12),
+        obs_mode: str = "pixels",
+        time_limit: int | None = None,
+    ) -> Config:
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
+            raise ValueError(f"size must be an integer >= 2, got {size!r}")
+        size = int(size)
+        try:
+            lo, hi = (int(v) for v in t_range)
+            ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in t_range)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok or not 1 <= lo <= hi <= MAX_INSTRUCTION:
+            raise ValueError(f"t_range must be two integers (lo, hi) with 1 <= lo <= hi <= {MAX_INSTRUCTION}, got {t_range!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
+        if obs_mode == "pixels" and size > IMAGE_SIZE:
+            raise ValueError(f"size must be <= {IMAGE_SIZE} in 'pixels' mode (one pixel per cell at least), got {size}")
+        if time_limit is not None and (
+            isinstance(time_limit, bool) or not isinstance(time_limit, (int, np.integer)) or time_limit < 1
+        ):
+            raise ValueError(f"time_limit must be None or an integer >= 1, got {time_limit!r}")
+        return cls(size, (lo, hi), obs_mode, None if time_limit is None else int(time_limit))
+
+
+def check_instruction(value: Any) -> int:
+    """Validate a fixed instruction from ``reset(options={"instruction": k})``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_INSTRUCTION:
+        raise ValueError(f"options['instruction'] must be an integer in [1, {MAX_INSTRUCTION}], got {value!r}")
+    return int(value)
+
+
+def check_cell(name: str, value: Any, size: int) -> tuple[int, int]:
+    """Validate a fixed (row, col) from ``reset(options={"agent": ..., "target": ...})``."""
+    try:
+        row, col = value
+        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (row, col))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not (0 <= row < size and 0 <= col < size):
+        raise ValueError(f"options[{name!r}] must be a (row, col) pair of integers in [0, {size - 1}], got {value!r}")
+    return int(row), int(col)
+
+
+# --------------------------------------------------------------------------- randomness
+
+
+def _mix32(x):
+    """Wellons' 'lowbias32' integer hash on values in [0, 2**32) (int64 or uint64 arrays)."""
+    x = x & _MASK32
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & _MASK32
+    x = x ^ (x >> 15)
+    x = (x * 0x846CA68B) & _MASK32
+    return x ^ (x >> 16)
+
+
+def random_u32(seed, episode, draw: int):
+    """A uniform 32-bit integer per element from (seed, episode number, draw index).
+
+    ``seed`` may use up to 63 bits; ``episode`` counts the resets of each environment.
+    """
+    h = _mix32(seed & _MASK32)
+    h = _mix32(h ^ ((seed >> 32) & 0x7FFFFFFF))
+    h = _mix32(h ^ (episode & _MASK32))
+    return _mix32(h + draw)
+
+
+def random_below(u32, n):
+    """Map uniform 32-bit integers to [0, n) (bias below n / 2**32)."""
+    return (u32 * n) >> 32
+
+
+# --------------------------------------------------------------------------- start states
+
+
+@lru_cache(maxsize=None)
+def placement_table(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """All ordered (agent, target) cell pairs sorted by Manhattan distance.
+
+    Returns ``(agent_cells, target_cells, count_within)`` where cells are flat indices
+    ``row * size + col`` and ``count_within[d]`` is the number of pairs at distance 1..d, so
+    the pairs with ``1 <= distance <= T`` are exactly the first ``count_within[min(T, 2N-2)]``.
+    """
+    cells = np.arange(size * size)
+    a, t = np.meshgrid(cells, cells, indexing="ij")
+    a, t = a.ravel(), t.ravel()
+    dist = np.abs(a // size - t // size) + np.abs(a % size - t % size)
+    keep = dist > 0
+    a, t, dist = a[keep], t[keep], dist[keep]
+    order = np.argsort(dist, kind="stable")
+    a, t, dist = a[order], t[order], dist[order]
+    count_within = np.searchsorted(dist, np.arange(2 * size - 1), side="right")
+    return a.astype(np.int64), t.astype(np.int64), count_within.astype(np.int64)
+
+
+def sample_instruction(seed, episode, t_lo: int, t_hi: int):
+    """Draw the instruction T uniformly from ``[t_lo, t_hi]`` for the episodes given by seed/episode."""
+    return t_lo + random_below(random_u32(seed, episode, DRAW_INSTRUCTION), t_hi - t_lo + 1)
+
+
+def sample_placement(seed, episode, instruction, size: int, tables=None):
+    """Draw (agent cell, target cell) uniformly over distinct pairs at distance 1 <= d <= T.
+
+    ``tables`` is :func:`placement_table` converted to the array type of ``seed``.
+    """
+    xp = xp_of(seed)
+    agent_cells, target_cells, count_within = tables if tables is not None else placement_table(size)
+    far = 2 * size - 2  # the largest distance on the grid
+    reach = xp.where(instruction < far, instruction, far)
+    pair = random_below(random_u32(seed, episode, DRAW_PLACEMENT), count_within[reach])
+    return agent_cells[pair], target_cells[pair]
+
+
+def episode_limit(instruction, size: int, time_limit: int | None):
+    """Steps before truncation: ``time_limit``, or T + 2·N when it is None."""
+    return instruction + 2 * size if time_limit is None else instruction * 0 + time_limit
+
+
+# --------------------------------------------------------------------------- dynamics
+
+
+def move(row, col, action, size: int, drow, dcol):
+    """Apply actions; a move off the grid leaves the agent in place.
+
+    ``drow``/``dcol`` are :data:`ACTION_DROW`/:data:`ACTION_DCOL` as arrays of ``row``'s type.
+    """
+    xp = xp_of(row)
+    new_row = row + drow[action]
+    new_col = col + dcol[action]
+    inside = (new_row >= 0) & (new_row < size) & (new_col >= 0) & (new_col < size)
+    return xp.where(inside, new_row, row), xp.where(inside, new_col, col)
+
+
+def outcome(arrived, t, instruction, limit):
+    """Reward, terminated, truncated and success after a step that brought the clock to ``t``.
+
+    Arriving ends the episode: +1 exactly at t == T, -1 early or late. Not arriving by the
+    limit truncates it with -1. Every other step gives 0.
+    """
+    xp = xp_of(arrived)
+    success = arrived & (t == instruction)
+    truncated = ~arrived & (t >= limit)
+    ended = arrived | truncated
+    zero = xp.zeros_like(t, dtype=xp.float32)
+    reward = xp.where(success, zero + REWARD_SUCCESS, xp.where(ended, zero + REWARD_FAILURE, zero))
+    return reward, arrived, truncated, success
+
+
+# --------------------------------------------------------------------------- pixels
+
+
+@lru_cache(maxsize=None)
+def cell_masks(size: int) -> np.ndarray:
+    """Boolean (N*N, 56, 56) masks: the pixels of each cell in the paper's 56×56 frame.
+
+    Cells are ``56 // N`` pixels wide, centred; the leftover border stays background.
+    """
+    cell = IMAGE_SIZE // size
+    offset = (IMAGE_SIZE - cell * size) // 2
+    masks = np.zeros((size * size, IMAGE_SIZE, IMAGE_SIZE), dtype=bool)
+    for index in range(size * size):
+        r, c = divmod(index, size)
+        y, x = offset + r * cell, offset + c * cell
+        masks[index, y : y + cell, x : x + cell] = True
+    return masks

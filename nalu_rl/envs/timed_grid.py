@@ -1,0 +1,158 @@
+"""``nalu_rl/TimedGrid-v0``: step onto the red target at exactly t = T (Trask et al. 2018, §4.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from nalu_rl.envs import render as rendering
+from nalu_rl.envs import rules
+
+
+def observation_space(cfg: rules.Config) -> spaces.Dict:
+    """The observation space of one environment (shared with the batched twin)."""
+    if cfg.obs_mode == "pixels":
+        image = spaces.Box(0, 255, (rules.IMAGE_SIZE, rules.IMAGE_SIZE, 3), np.uint8)
+    else:
+        image = spaces.Box(0.0, 1.0, (2, cfg.size, cfg.size), np.float32)
+    instruction = spaces.Box(0.0, float(rules.MAX_INSTRUCTION), (1,), np.float32)
+    return spaces.Dict({"image": image, "instruction": instruction})
+
+
+class TimedGridEnv(gym.Env):
+    """A 5×5 grid world told an integer T; success is arriving on the target at exactly t = T.
+
+    See ``SPEC.md`` §3 for the full rules; they live in :mod:`nalu_rl.envs.rules`, which the
+    batched twin :class:`nalu_rl.envs.batched.TimedGridVecEnv` uses too.
+    """
+
+    metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
+
+    def __init__(
+        self,
+        size: int = 5,
+        t_range: tuple[int, int] = (5, 12),
+        obs_mode: str = "pixels",
+        time_limit: int | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit)
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
+        self._window = rendering.HumanWindow() if render_mode == "human" else None
+        self.observation_space = observation_space(self.cfg)
+        self.action_space = spaces.Discrete(rules.NUM_ACTIONS)
+        self._drow = np.asarray(rules.ACTION_DROW, dtype=np.int64)
+        self._dcol = np.asarray(rules.ACTION_DCOL, dtype=np.int64)
+        self._masks = rules.cell_masks(self.cfg.size) if self.cfg.obs_mode == "pixels" else None
+        self._seeded = False
+        self._seed = np.zeros(1, dtype=np.int64)
+        self._episode = np.zeros(1, dtype=np.int64)
+        self._row = self._col = self._target_row = self._target_col = 0
+        self._t = 0
+        self._instruction = 0
+        self._limit = 0
+        self._done = True
+
+    # ------------------------------------------------------------------ gym API
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = set(options) - {"instruction", "agent", "target"}
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; allowed: 'instruction', 'agent', 'target'")
+        if seed is not None:
+            self._seed[0], self._episode[0] = seed, 0
+        elif not self._seeded:  # unseeded: a stream from fresh entropy
+            self._seed[0] = int(self.np_random.integers(0, 2**63 - 1))
+        self._seeded = True
+        n = self.cfg.size
+        if "instruction" in options:
+            instruction = np.array([rules.check_instruction(options["instruction"])])
+        else:
+            instruction = rules.sample_instruction(self._seed, self._episode, *self.cfg.t_range)
+        agent, target = (int(c[0]) for c in rules.sample_placement(self._seed, self._episode, instruction, n))
+        self._episode += 1
+        if "agent" in options or "target" in options:
+            if not {"agent", "target"} <= set(options):
+                raise ValueError("options 'agent' and 'target' must be given together")
+            agent_row, agent_col = rules.check_cell("agent", options["agent"], n)
+            target_row, target_col = rules.check_cell("target", options["target"], n)
+            agent, target = agent_row * n + agent_col, target_row * n + target_col
+            if agent == target:
+                raise ValueError("options 'agent' and 'target' must be distinct cells")
+        instruction = int(instruction[0])
+        self._row, self._col = divmod(agent, n)
+        self._target_row, self._target_col = divmod(target, n)
+        self._instruction = instruction
+        self._limit = int(rules.episode_limit(instruction, n, self.cfg.time_limit))
+        self._t = 0
+        self._done = False
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), {"t": 0}
+
+    def step(self, action):
+        if self._done:
+            raise RuntimeError("step() called on a finished episode; call reset() first")
+        if not self.action_space.contains(action):
+            raise ValueError(f"action must be an integer in [0, {rules.NUM_ACTIONS - 1}], got {action!r}")
+        row, col = rules.move(
+            np.array([self._row]), np.array([self._col]), np.array([int(action)]), self.cfg.size, self._drow, self._dcol
+        )
+        self._row, self._col = int(row[0]), int(col[0])
+        self._t += 1
+        arrived = np.array([self._row == self._target_row and self._col == self._target_col])
+        reward, terminated, truncated, success = rules.outcome(
+            arrived, np.array([self._t]), np.array([self._instruction]), np.array([self._limit])
+        )
+        terminated, truncated = bool(terminated[0]), bool(truncated[0])
+        info: dict[str, Any] = {"t": self._t}
+        if terminated or truncated:
+            self._done = True
+            info.update(
+                success=bool(success[0]),
+                arrival_time=self._t if terminated else -1,
+                instruction=self._instruction,
+            )
+        if self.render_mode == "human":
+            self.render()
+        return self._observation(), float(reward[0]), terminated, truncated, info
+
+    def render(self):
+        state = rendering.State(
+            self.cfg.size, (self._row, self._col), (self._target_row, self._target_col), self._t, self._instruction
+        )
+        if self.render_mode == "rgb_array":
+            return rendering.rgb_frame(state)
+        if self.render_mode == "ansi":
+            return rendering.ansi(state)
+        if self.render_mode == "human":
+            self._window.show(rendering.rgb_frame(state), self.metadata["render_fps"])
+            return None
+        gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array', 'ansi' or 'human'")
+        return None
+
+    def close(self) -> None:
+        if self._window is not None:
+            self._window.close()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _observation(self) -> dict[str, np.ndarray]:
+        n = self.cfg.size
+        agent, target = self._row * n + self._col, self._target_row * n + self._target_col
+        if self._masks is not None:
+            image = np.zeros((rules.IMAGE_SIZE, rules.IMAGE_SIZE, 3), dtype=np.uint8)
+            image[self._masks[target]] = rules.TARGET_COLOR
+            image[self._masks[agent]] = rules.AGENT_COLOR
+        else:
+            image = np.zeros((2, n, n), dtype=np.float32)
+            image[0].flat[agent] = 1.0
+            image[1].flat[target] = 1.0
+        return {"image": image, "instruction": np.array([self._instruction], dtype=np.float32)}

@@ -1,0 +1,81 @@
+"""Packaging: every subpackage ships, presets are package data, the CLI answers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from nalu_rl import presets
+from nalu_rl.cli import main
+from nalu_rl.envs import env_kwargs_from_preset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_subpackage_is_listed_in_pyproject():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "nalu_rl").rglob("__init__.py")}
+    assert on_disk <= listed, f"add to [tool.setuptools] packages: {sorted(on_disk - listed)}"
+
+
+def test_shipped_presets_load():
+    assert {"paper", "fast"} <= set(presets.available("envs"))
+    assert env_kwargs_from_preset("paper")[1]["obs_mode"] == "pixels"
+    assert env_kwargs_from_preset("fast")[1]["obs_mode"] == "grid"
+
+
+def test_preset_by_path_and_errors(tmp_path):
+    good = tmp_path / "tiny.toml"
+    good.write_text('size = 3\nt_range = [2, 4]\nobs_mode = "grid"\n')
+    assert env_kwargs_from_preset(str(good)) == ("tiny", {"size": 3, "t_range": (2, 4), "obs_mode": "grid"})
+    with pytest.raises(presets.PresetError, match="unknown env preset 'nope'"):
+        env_kwargs_from_preset("nope")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("size = [")
+    with pytest.raises(presets.PresetError, match="malformed"):
+        env_kwargs_from_preset(str(bad))
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text("speed = 3\n")
+    with pytest.raises(presets.PresetError, match="speed"):
+        env_kwargs_from_preset(str(wrong))
+
+
+def test_wheel_contains_presets(tmp_path):
+    """A regular (non-editable) install gets the TOML presets as package data."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("nalu_rl-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"nalu_rl/presets/envs/paper.toml", "nalu_rl/presets/envs/fast.toml"} <= names
+    assert any(n.startswith("nalu_rl/presets/agents/") and n.endswith(".toml") for n in names) or not list(
+        (ROOT / "agents").glob("*.toml")
+    )
+
+
+def test_cli_help_and_module_entry():
+    out = subprocess.run([sys.executable, "-m", "nalu_rl", "--help"], capture_output=True, text=True, check=True)
+    assert "bench" in out.stdout
+
+
+def test_cli_usage_errors_exit_2(capsys):
+    assert main([]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["no-such-command"])
+    assert exc.value.code == 2
+    assert main(["bench", "env", "--ks", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error:" in err
+
+
+def test_bench_env_runs_and_prints_table(capsys):
+    assert main(["bench", "env", "--ks", "1,64", "--sync-ks", "4", "--modes", "grid", "--seconds", "0.05"]) == 0
+    table = capsys.readouterr().out
+    assert "single" in table and "sync_vector" in table and table.count("batched") == 2
