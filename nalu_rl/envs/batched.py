@@ -14,7 +14,7 @@ batch tensor with a boolean mask ``_key`` that says where it is valid: ``"t"`` e
 
 With ``copy=False`` the observation images are written into two buffers that the env reuses
 (one for observations, one for final observations): they are valid until the next ``step`` or
-``reset``. Training loops that consume them at once save the allocation; ``copy=True`` (the
+``reset``, and rows of ``final_obs`` whose mask is False hold stale values (zeros with ``copy=True``). Training loops that consume them at once save the allocation; ``copy=True`` (the
 default, as in Gymnasium's ``SyncVectorEnv``) returns fresh tensors.
 
 Seeding is per environment: ``reset(seed=s)`` seeds environment i with ``s + i`` and
@@ -144,8 +144,8 @@ class TimedGridVecEnv(VectorEnv):
             agent, target = self._option_cell(options, "agent"), self._option_cell(options, "target")
             if bool((agent == target).any()):
                 raise ValueError("options 'agent' and 'target' must be distinct cells")
-        self._start(mask, instruction, agent, target)
-        return self._observe(0), {"t": self._t.clone(), "_t": self._all.clone()}
+        self._start(mask.nonzero().squeeze(1), instruction, agent, target)
+        return self._observe(), {"t": self._t.clone(), "_t": self._all.clone()}
 
     def step(self, actions):
         actions = torch.as_tensor(actions, device=self.device).long().reshape(-1)
@@ -160,10 +160,11 @@ class TimedGridVecEnv(VectorEnv):
             self._row * n + self._col == self._target, self._t, self._instruction, self._limit
         )
         done = terminated | truncated
+        ended = done.nonzero().squeeze(1)
         infos = {
             "t": self._t.clone(),
             "_t": self._all.clone(),
-            "final_obs": self._observe(1),
+            "final_obs": self._final_observation(ended),
             "_final_obs": done,
             "success": success,
             "_success": done,
@@ -172,8 +173,8 @@ class TimedGridVecEnv(VectorEnv):
             "instruction": self._instruction.clone(),
             "_instruction": done,
         }
-        self._start(done)
-        return self._observe(0), reward, terminated, truncated, infos
+        self._start(ended)
+        return self._observe(), reward, terminated, truncated, infos
 
     def render(self):
         states = self.states()
@@ -206,9 +207,8 @@ class TimedGridVecEnv(VectorEnv):
         self._episode.zero_()
         self._seeded = True
 
-    def _start(self, mask: torch.Tensor, instruction=None, agent=None, target=None) -> None:
-        """Begin the next episode of the environments where ``mask`` is True."""
-        index = mask.nonzero().squeeze(1)
+    def _start(self, index: torch.Tensor, instruction=None, agent=None, target=None) -> None:
+        """Begin the next episode of the environments in ``index``."""
         seed, episode = self._seed[index], self._episode[index]
         if instruction is None:
             instruction = rules.sample_instruction(seed, episode, *self.cfg.t_range)
@@ -223,19 +223,33 @@ class TimedGridVecEnv(VectorEnv):
         self._t[index] = 0
         self._episode[index] = episode + 1
 
-    def _observe(self, buffer: int) -> Obs:
-        """Observations of the current state, written into reused buffer 0 (obs) or 1 (final obs)."""
-        n = self.cfg.size
-        agent, out = self._row * n + self._col, self._buffers[buffer]
-        if self._pair_images is not None:
-            torch.index_select(self._pair_images, 0, agent * n * n + self._target, out=out)
-        elif self.cfg.obs_mode == "grid":  # planes: agent one-hot + target one-hot
-            torch.add(self._agent_images[agent], self._target_images[self._target], out=out)
-        else:  # the agent is drawn over the target
-            agent_image = self._agent_images[agent]
-            torch.where((agent_image != 0).any(-1, keepdim=True), agent_image, self._target_images[self._target], out=out)
+    def _observe(self) -> Obs:
+        """Observations of the current state (into the reused buffer 0 when ``copy=False``)."""
+        out = self._buffers[0]
+        self._draw(self._row * self.cfg.size + self._col, self._target, out=out)
         image = out.clone() if self.copy else out
         return {"image": image, "instruction": self._instruction.to(torch.float32)[:, None]}
+
+    def _final_observation(self, index: torch.Tensor) -> Obs:
+        """Observations of the environments in ``index``, which just finished an episode.
+
+        Only those rows are drawn (a step ends few episodes); the other rows are zeros, or
+        stale with ``copy=False``: ``_final_obs`` says which rows are valid.
+        """
+        final = torch.zeros_like(self._buffers[1]) if self.copy else self._buffers[1]
+        agent = self._row[index] * self.cfg.size + self._col[index]
+        final.index_copy_(0, index, self._draw(agent, self._target[index]))
+        return {"image": final, "instruction": self._instruction.to(torch.float32)[:, None]}
+
+    def _draw(self, agent: torch.Tensor, target: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Images of agents and targets on the given flat cells."""
+        if self._pair_images is not None:
+            return torch.index_select(self._pair_images, 0, agent * self.cfg.size**2 + target, out=out)
+        if self.cfg.obs_mode == "grid":  # planes: agent one-hot + target one-hot
+            return torch.add(self._agent_images[agent], self._target_images[target], out=out)
+        agent_image = self._agent_images[agent]  # the agent is drawn over the target
+        drawn = (agent_image != 0).any(-1, keepdim=True)
+        return torch.where(drawn, agent_image, self._target_images[target], out=out)
 
     def _option_instruction(self, options: dict[str, Any]) -> torch.Tensor | None:
         if "instruction" not in options:
