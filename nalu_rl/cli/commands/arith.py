@@ -1,0 +1,90 @@
+"""``nalu-rl arith``: the static arithmetic benchmark of the arithmetic units (Trask et al. Table 1)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "arith"
+HELP = "static arithmetic benchmark of NAC, NALU, NAU, NMU and MLP baselines (paper Table 1)"
+ORDER = 60
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nalu_rl.analysis.arith import DEFAULT_MODELS, TASKS, ArithConfig
+
+    d = ArithConfig()
+    parser.epilog = (
+        "The defaults are a quick CPU run. The later literature's protocol (Madsen & Johansen) is "
+        "--steps 5000000 --warmup 0.2 0.4 --test-size 10000 --eval-every 1000 with many seeds."
+    )
+    parser.add_argument("--tasks", type=_names, default=d.tasks, metavar="LIST",
+                        help=f"comma-separated tasks (default: all of {','.join(TASKS)})")
+    parser.add_argument("--models", type=_names, default=d.models, metavar="LIST",
+                        help="comma-separated models: linear, relu6, tanh (MLP baselines), a unit name "
+                             f"(both layers), or first-second units (default: {','.join(DEFAULT_MODELS)})")
+    parser.add_argument("--seeds", type=int, default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
+    parser.add_argument("--steps", type=int, default=d.steps, help=f"training steps (default {d.steps})")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"(default {d.batch_size})")
+    parser.add_argument("--lr", type=float, default=d.learning_rate,
+                        help=f"Adam learning rate (default {d.learning_rate:g})")
+    parser.add_argument("--input-size", type=int, default=d.input_size, help=f"length of x (default {d.input_size})")
+    parser.add_argument("--subset-ratio", type=float, default=d.subset_ratio,
+                        help=f"slice length as a fraction of the input size (default {d.subset_ratio})")
+    parser.add_argument("--overlap-ratio", type=float, default=d.overlap_ratio,
+                        help=f"overlap of the two slices as a fraction of a slice (default {d.overlap_ratio})")
+    parser.add_argument("--hidden-size", type=int, default=d.hidden_size, help=f"(default {d.hidden_size})")
+    parser.add_argument("--interpolation", type=float, nargs=2, default=d.interpolation, metavar=("LO", "HI"),
+                        help="training and interpolation range of each input, U[LO, HI] (default 1 2)")
+    parser.add_argument("--extrapolation", type=float, nargs=2, default=d.extrapolation, metavar=("LO", "HI"),
+                        help="extrapolation test range, U[LO, HI] (default 2 6)")
+    parser.add_argument("--sparsity", type=float, default=d.sparsity,
+                        help=f"NAU/NMU sparsity regulariser weight after warm-up (default {d.sparsity:g})")
+    parser.add_argument("--warmup", type=float, nargs=2, default=d.warmup, metavar=("START", "END"),
+                        help="fractions of --steps over which the sparsity weight ramps from 0 to --sparsity "
+                             "(default 0.4 0.7)")
+    parser.add_argument("--eval-every", type=int, default=d.eval_every,
+                        help=f"steps between evaluations (default {d.eval_every})")
+    parser.add_argument("--test-size", type=int, default=d.test_size,
+                        help=f"samples per test set (default {d.test_size})")
+    parser.add_argument("--epsilon", type=float, default=d.epsilon,
+                        help=f"success threshold: error of the eps-perfect solution (default {d.epsilon:g})")
+    parser.add_argument("--seed", type=int, default=d.seed, help="base seed of data and initialisation (default 0)")
+    parser.add_argument("--out", type=Path, default=Path("runs/arith"),
+                        help="output folder for arith.json and TensorBoard events (default runs/arith)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from torch.utils.tensorboard import SummaryWriter
+
+    from nalu_rl.analysis.arith import ArithConfig, format_table, run_benchmark, write_report
+    from nalu_rl.cli import UsageError
+
+    try:
+        cfg = ArithConfig(
+            tasks=args.tasks, models=args.models, seeds=args.seeds, steps=args.steps,
+            batch_size=args.batch_size, learning_rate=args.lr, input_size=args.input_size,
+            subset_ratio=args.subset_ratio, overlap_ratio=args.overlap_ratio, hidden_size=args.hidden_size,
+            interpolation=tuple(args.interpolation), extrapolation=tuple(args.extrapolation),
+            sparsity=args.sparsity, warmup=tuple(args.warmup), eval_every=args.eval_every,
+            test_size=args.test_size, epsilon=args.epsilon, seed=args.seed,
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a folder")
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with SummaryWriter(log_dir=str(args.out)) as writer:
+        report = run_benchmark(cfg, writer=writer, progress=not args.no_progress)
+        table = format_table(report)
+        writer.add_text("arith/table", "```\n" + table + "\n```")
+    path = write_report(report, args.out)
+    print(table)
+    print(f"\nwrote {path} and TensorBoard events to {args.out} ({report['elapsed_s']:.0f} s)")
+    return 0
