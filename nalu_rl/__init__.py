@@ -5,3 +5,12 @@ __version__ = "0.1.0"
 from nalu_rl.envs import register_envs as _register_envs  # noqa: E402
 
 _register_envs()
+
+
+def __getattr__(name: str):
+    # `nalu_rl.load_agent` without importing the training code at `import nalu_rl`.
+    if name == "load_agent":
+        from nalu_rl.agents import load_agent
+
+        return load_agent
+    raise AttributeError(f"module 'nalu_rl' has no attribute {name!r}")

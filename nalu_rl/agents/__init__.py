@@ -1,1 +1,12 @@
-"""agents"""
+"""Actor-critic agents with recurrent cores (``lstm``, ``lstm_nac``, ...), their training and loading.
+
+* :func:`train` — train one agent into a run folder (what ``nalu-rl train`` runs);
+* :func:`load_agent` → :class:`Agent` — act with a trained agent (``agent.predict``).
+"""
+
+from nalu_rl.agents.config import AgentConfig
+from nalu_rl.agents.cores import CORES
+from nalu_rl.agents.policy import Agent, greedy_success, load_agent
+from nalu_rl.agents.trainer import TrainingInterrupted, WorkerError, train
+
+__all__ = ["CORES", "Agent", "AgentConfig", "TrainingInterrupted", "WorkerError", "greedy_success", "load_agent", "train"]

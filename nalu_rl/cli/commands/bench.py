@@ -1,6 +1,8 @@
 """``nalu-rl bench TARGET``: throughput benchmarks, side by side with the peers, in one run.
 
-Each target is a module ``nalu_rl.bench.<target>`` with ``add_arguments(parser)`` and ``run(args)``.
+Each target is a module ``nalu_rl/bench/<target>.py`` with ``add_arguments(parser)`` and
+``run(args) -> int`` (and optionally ``HELP``); modules are discovered, so a new benchmark
+touches no shared file. Target modules must import lightly at the top (the parser imports them).
 """
 
 from __future__ import annotations
@@ -9,24 +11,34 @@ import argparse
 import importlib
 import pkgutil
 
-import nalu_rl.bench
+from nalu_rl.cli import UsageError
 
 NAME = "bench"
-HELP = "throughput benchmarks (env, train), side by side with the peers"
+HELP = "throughput benchmarks next to the peers: 'bench env' (environments), 'bench train' (training loop)"
 ORDER = 90
 
 
-def _targets() -> dict:
-    return {m.name: importlib.import_module(f"nalu_rl.bench.{m.name}") for m in pkgutil.iter_modules(nalu_rl.bench.__path__)}
+def _targets() -> list[tuple[str, object]]:
+    from nalu_rl import bench
+
+    found = []
+    for info in pkgutil.iter_modules(bench.__path__):
+        module = importlib.import_module(f"{bench.__name__}.{info.name}")
+        if callable(getattr(module, "add_arguments", None)) and callable(getattr(module, "run", None)):
+            found.append((info.name, module))
+    return sorted(found, key=lambda item: item[0])
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="target", metavar="TARGET", required=True, parser_class=type(parser))
-    for name, module in sorted(_targets().items()):
-        target = sub.add_parser(name, help=module.__doc__.splitlines()[0], description=module.__doc__)
+    sub = parser.add_subparsers(dest="target", metavar="TARGET", parser_class=type(parser))
+    for name, module in _targets():
+        summary = getattr(module, "HELP", None) or (module.__doc__ or name).strip().splitlines()[0]
+        target = sub.add_parser(name, help=summary, description=summary)
         module.add_arguments(target)
         target.set_defaults(_bench=module.run)
 
 
 def run(args: argparse.Namespace) -> int:
-    return args._bench(args)
+    if getattr(args, "_bench", None) is None:
+        raise UsageError(f"choose what to benchmark: {', '.join(name for name, _ in _targets())}")
+    return int(args._bench(args) or 0)

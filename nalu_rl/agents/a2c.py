@@ -1,0 +1,54 @@
+"""The n-step advantage actor-critic objective (Mnih et al., 2016), written out.
+
+Tensors are time-major: (n, B) for n steps of B environments.
+"""
+
+from __future__ import annotations
+
+import torch
+
+
+def n_step_returns(
+    rewards: torch.Tensor,
+    terminated: torch.Tensor,
+    truncated: torch.Tensor,
+    final_values: torch.Tensor,
+    bootstrap: torch.Tensor,
+    gamma: float,
+) -> torch.Tensor:
+    """Discounted n-step returns R_t = r_t + γ·(value of what follows step t), backwards in time.
+
+    What follows step t is: nothing when the episode terminated at t (the task is over);
+    ``final_values[t]``, the critic's value of the final observation, when it was truncated
+    at t (the time limit cut it short, the task was not over); otherwise R_{t+1}, and after
+    the last step ``bootstrap``, the value of the observation the next rollout starts from.
+    """
+    returns = torch.empty_like(rewards)
+    following = bootstrap
+    for t in reversed(range(rewards.shape[0])):
+        following = torch.where(truncated[t], final_values[t], following)
+        following = torch.where(terminated[t], torch.zeros_like(following), following)
+        returns[t] = rewards[t] + gamma * following
+        following = returns[t]
+    return returns
+
+
+def a2c_loss(
+    log_probs: torch.Tensor,
+    entropies: torch.Tensor,
+    values: torch.Tensor,
+    returns: torch.Tensor,
+    value_coef: float,
+    entropy_coef: float,
+) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``(loss, parts)``: policy gradient with the advantage R - V, value regression, entropy bonus.
+
+    ``log_probs`` are of the actions taken; the advantage is held constant in the policy term,
+    so the critic learns only from the value term.
+    """
+    advantages = (returns - values).detach()
+    policy_loss = -(log_probs * advantages).mean()
+    value_loss = 0.5 * (returns - values).pow(2).mean()
+    entropy = entropies.mean()
+    loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
+    return loss, {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(), "entropy": entropy.detach()}

@@ -1,0 +1,112 @@
+"""Agent hyper-parameters: the ``agents/*.toml`` presets, validated and resolved.
+
+A preset holds the hyper-parameters at its top level and the defaults of a run (environment,
+frames, mode, workers, envs per worker) in its ``[run]`` table; command-line flags and
+``overrides`` win over both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from nalu_rl import presets
+
+MODES = ("async", "sync")
+OPTIMIZERS = ("adam", "rmsprop")
+LR_SCHEDULES = ("constant", "linear")
+RUN_KEYS = ("env", "frames", "mode", "workers", "envs_per_worker")
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """Network and learning hyper-parameters of one agent (``config.json["agent_config"]``)."""
+
+    core: str = "lstm"
+    encoder_size: int = 64  # features out of the observation encoder
+    hidden_size: int = 64  # LSTM / GRU units
+    unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
+    instruction_scale: float = 0.1  # the core sees T * scale: linear, so T outside training stays distinct
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    lr_schedule: str = "constant"  # "linear": decays to 0 at the run's last frame
+    eps: float = 1e-5  # optimiser epsilon
+    gamma: float = 0.99
+    n_steps: int = 16  # rollout length = truncated-BPTT window
+    entropy_coef: float = 0.01
+    value_coef: float = 0.5
+    max_grad_norm: float = 1.0
+    unit_reg_coef: float = 0.0  # weight of the arithmetic unit's regulariser (NAU sparsity)
+
+    def __post_init__(self) -> None:
+        from nalu_rl.agents.cores import CORES
+
+        if self.core not in CORES:
+            raise ValueError(f"core must be one of {', '.join(sorted(CORES))}, got {self.core!r}")
+        for name in ("encoder_size", "hidden_size", "unit_size", "n_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        for name in ("instruction_scale", "lr", "eps", "max_grad_norm"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise ValueError(f"{name} must be a number > 0, got {value!r}")
+        for name in ("entropy_coef", "value_coef", "unit_reg_coef"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+        if isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float)) or not 0 <= self.gamma <= 1:
+            raise ValueError(f"gamma must be a number in [0, 1], got {self.gamma!r}")
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
+
+    @classmethod
+    def from_dict(cls, table: dict[str, Any]) -> AgentConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(table) - known
+        if unknown:
+            raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)}; allowed: {', '.join(sorted(known))}")
+        return cls(**table)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def load_preset(name_or_path: str, overrides: dict[str, Any] | None = None) -> tuple[str, AgentConfig, dict[str, Any]]:
+    """``(name, hyper-parameters, run defaults)`` of an agent preset, with ``overrides`` applied.
+
+    ``overrides`` may hold hyper-parameters and run keys (:data:`RUN_KEYS`) alike.
+    """
+    name, table = presets.load("agents", name_or_path)
+    table = dict(table)
+    run = dict(table.pop("run", {}))
+    unknown_run = set(run) - set(RUN_KEYS)
+    if unknown_run:
+        raise presets.PresetError(f"agent preset {name!r}: unknown [run] key(s) {sorted(unknown_run)}; allowed: {RUN_KEYS}")
+    for key, value in (overrides or {}).items():
+        (run if key in RUN_KEYS else table)[key] = value
+    try:
+        config = AgentConfig.from_dict(table)
+    except (TypeError, ValueError) as err:
+        raise presets.PresetError(f"agent preset {name!r}: {err}") from None
+    return name, config, run
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """``"lr=3e-4"`` → ``("lr", 0.0003)``: the value is read as TOML, else kept as a string."""
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ValueError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        return key, tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return key, value.strip()

@@ -1,0 +1,113 @@
+"""Recurrent cores, chosen by name in the agent preset (``core = "lstm_nac"``).
+
+A core advances one time step for a batch: ``forward(x, instruction, state) -> (out, state)``.
+``x`` is the encoded observation with the scaled instruction already concatenated;
+``instruction`` is that scaled instruction alone (B, 1), for cores that route it elsewhere too.
+The recurrent state is one (B, state_size) tensor, so callers reset, store and index it
+without knowing the core: zeros is the initial state of every core here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from nalu_rl.nn import get_unit
+
+CORES: dict[str, Callable[..., Core]] = {}
+
+
+def register(name: str) -> Callable:
+    def add(factory: Callable[..., Core]) -> Callable[..., Core]:
+        CORES[name] = factory
+        return factory
+
+    return add
+
+
+def build_core(name: str, input_size: int, hidden_size: int, unit_size: int) -> Core:
+    """The core registered under ``name``; ValueError naming the choices otherwise."""
+    if name not in CORES:
+        raise ValueError(f"unknown core {name!r}; choose from {', '.join(sorted(CORES))}")
+    return CORES[name](input_size=input_size, hidden_size=hidden_size, unit_size=unit_size)
+
+
+class Core(nn.Module):
+    output_size: int
+    state_size: int
+
+    def forward(self, x: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        raise NotImplementedError
+
+
+@register("lstm")
+class LSTMCore(Core):
+    """The baseline: an LSTM cell; out = h, state = [h, c]."""
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__()
+        self.cell = nn.LSTMCell(input_size, hidden_size)
+        self.hidden_size = hidden_size
+        self.output_size = hidden_size
+        self.state_size = 2 * hidden_size
+
+    def forward(self, x, instruction, state):
+        h, c = self.cell(x, state.chunk(2, dim=1))
+        return h, torch.cat([h, c], dim=1)
+
+
+@register("gru")
+class GRUCore(Core):
+    """A GRU cell; out = state = h."""
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__()
+        self.cell = nn.GRUCell(input_size, hidden_size)
+        self.output_size = self.state_size = hidden_size
+
+    def forward(self, x, instruction, state):
+        h = self.cell(x, state)
+        return h, h
+
+
+class LSTMUnitCore(Core):
+    """An LSTM whose input is augmented with an arithmetic unit's previous output (the paper's LSTM+NAC).
+
+    At each step::
+
+        h, c = LSTM([x, a_prev], (h, c))
+        a    = Unit([a_prev, h, instruction])
+
+    The unit sees its own previous output, so it can accumulate (a = a_prev + h_k counts up,
+    a = a_prev - h_k down) and the instruction, so it can start from T or compare with it.
+    Its output goes back into the LSTM at the next step and, with h, to the policy and value
+    heads, so a linear readout of the count is available to the decision.
+    """
+
+    unit_name: str
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__()
+        self.cell = nn.LSTMCell(input_size + unit_size, hidden_size)
+        self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 1, unit_size)
+        self.sizes = [hidden_size, hidden_size, unit_size]
+        self.output_size = hidden_size + unit_size
+        self.state_size = 2 * hidden_size + unit_size
+
+    def forward(self, x, instruction, state):
+        h, c, a = state.split(self.sizes, dim=1)
+        h, c = self.cell(torch.cat([x, a], dim=1), (h, c))
+        a = self.unit(torch.cat([a, h, instruction], dim=1))
+        return torch.cat([h, a], dim=1), torch.cat([h, c, a], dim=1)
+
+
+@register("lstm_nac")
+class LSTMNACCore(LSTMUnitCore):
+    unit_name = "nac"
+
+
+@register("lstm_nau")
+class LSTMNAUCore(LSTMUnitCore):
+    unit_name = "nau"

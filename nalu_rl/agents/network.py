@@ -1,0 +1,83 @@
+"""The actor-critic network: observation encoder → [encoding, scaled T] → recurrent core → heads."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import nn
+
+from nalu_rl.agents.config import AgentConfig
+from nalu_rl.agents.cores import build_core
+from nalu_rl.envs import rules
+
+
+class GridEncoder(nn.Module):
+    """A small MLP over the (2, N, N) agent/target planes."""
+
+    def __init__(self, size: int, out_features: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(2 * size * size, out_features), nn.ReLU())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image)
+
+
+class PixelEncoder(nn.Module):
+    """A conv net over the paper's 56×56 RGB frames (uint8, channels last)."""
+
+    def __init__(self, out_features: int) -> None:
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 16, kernel_size=8, stride=4),  # 56 → 13
+            nn.ReLU(),
+            nn.Conv2d(16, 32, kernel_size=4, stride=2),  # 13 → 5
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(32 * 5 * 5, out_features),
+            nn.ReLU(),
+        )
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.net(image.permute(0, 3, 1, 2).float() / 255.0)
+
+
+class ActorCritic(nn.Module):
+    """Policy logits over the 5 actions and a state value, one time step at a time."""
+
+    def __init__(self, env: dict[str, Any], config: AgentConfig) -> None:
+        super().__init__()
+        obs_mode, size = env.get("obs_mode", "pixels"), env.get("size", 5)
+        if obs_mode == "grid":
+            self.encoder: nn.Module = GridEncoder(size, config.encoder_size)
+        else:
+            self.encoder = PixelEncoder(config.encoder_size)
+        self.core = build_core(config.core, config.encoder_size + 1, config.hidden_size, config.unit_size)
+        self.policy = nn.Linear(self.core.output_size, rules.NUM_ACTIONS)
+        self.value = nn.Linear(self.core.output_size, 1)
+        self.instruction_scale = config.instruction_scale
+        # A near-uniform initial policy (small logits) explores evenly from the start.
+        nn.init.orthogonal_(self.policy.weight, gain=0.01)
+        nn.init.zeros_(self.policy.bias)
+        nn.init.orthogonal_(self.value.weight, gain=1.0)
+        nn.init.zeros_(self.value.bias)
+        self.state_size = self.core.state_size
+
+    def initial_state(self, batch_size: int, device: torch.device | str | None = None) -> torch.Tensor:
+        """Zeros: the state at the start of every episode."""
+        return torch.zeros(batch_size, self.state_size, device=device)
+
+    def forward(
+        self, image: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(logits (B, 5), value (B,), next state)`` for observations (B, ...) and T (B, 1)."""
+        # T enters linearly (no clipping or squashing), so instructions outside the
+        # training range reach the core as distinct, proportionally larger values.
+        tau = instruction * self.instruction_scale
+        out, state = self.core(torch.cat([self.encoder(image), tau], dim=1), tau, state)
+        return self.policy(out), self.value(out).squeeze(1), state
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(math.prod(p.shape) for p in module.parameters())

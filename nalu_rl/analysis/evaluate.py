@@ -1,0 +1,353 @@
+"""Timing extrapolation: how far beyond the training range an agent keeps arriving on time.
+
+:func:`evaluate` rolls an agent out in the batched environment for every instruction T of a
+range, on a fixed set of seeded start states: environment j of every T is seeded
+``start_seed(seed, j)``, so every agent evaluated with the same ``seed`` plays identical
+episodes (same start cells for the same T). Only each environment's first episode counts;
+what the batched twin plays after its same-step autoreset is ignored.
+
+The agent is used through ``predict(obs, state, episode_start, deterministic)`` only, so any
+agent that :func:`nalu_rl.load_agent` returns (ours, or a Stable-Baselines3 peer) and any
+hand-written object with that method is evaluated the same way.
+
+:func:`evaluate_run` does this for a run folder and writes ``extrapolation.json`` (SPEC §5),
+``extrapolation.csv`` and ``extrapolation.png`` next to the run's ``config.json``, and the
+curves, horizons and figure to the run's TensorBoard folder ``tb/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import numbers
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nalu_rl.analysis.stats import wilson_interval
+from nalu_rl.envs.rules import episode_limit
+
+RESULT_FILE = "extrapolation.json"
+CSV_FILE = "extrapolation.csv"
+FIGURE_FILE = "extrapolation.png"
+TENSORBOARD_DIR = "tb"
+DEFAULT_TRAIN_RANGE = (5, 12)
+HORIZON_LEVELS = (0.9, 0.5)
+# Evaluation start states are seeded far away from the small seeds training uses.
+EVAL_SEED_BASE = 1 << 40
+EPISODES_PER_SEED = 1 << 24
+MAX_EPISODES = EPISODES_PER_SEED
+MAX_BATCH = 1 << 16  # environments stepped at once; larger evaluations run in chunks of T values
+RESULT_KEYS = (
+    "T", "episodes", "success_rate", "success_ci95", "mean_reward",
+    "arrival_rate", "mean_arrival_time", "timing_mae",
+)  # fmt: skip
+CSV_COLUMNS = (
+    "T", "episodes", "successes", "success_rate", "success_ci95_lo", "success_ci95_hi",
+    "mean_reward", "arrival_rate", "mean_arrival_time", "timing_mae",
+)  # fmt: skip
+
+
+def start_seed(seed: int, episode: int) -> int:
+    """Seed of evaluation episode ``episode`` (the same for every T and every agent)."""
+    return EVAL_SEED_BASE + seed * EPISODES_PER_SEED + episode
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
+    return int(value)
+
+
+def evaluate(
+    agent: Any,
+    t_values: Sequence[int],
+    episodes: int,
+    *,
+    sample: bool = False,
+    seed: int = 0,
+    env_kwargs: dict[str, Any] | None = None,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+    max_batch: int = MAX_BATCH,
+) -> list[dict[str, Any]]:
+    """Roll ``agent`` out for ``episodes`` seeded episodes per instruction T; one result dict per T.
+
+    ``env_kwargs`` (size, obs_mode, time_limit; t_range is irrelevant here since T is fixed)
+    default to ``agent.config["env"]``; ``device`` to the agent's, else the CPU. Greedy actions
+    unless ``sample``; sampled actions draw from torch's RNG seeded with ``seed`` (the global
+    RNG state is restored afterwards). The result dicts hold the keys of :data:`RESULT_KEYS`
+    plus ``"successes"``.
+    """
+    from nalu_rl.envs.batched import TimedGridVecEnv
+    from nalu_rl.envs.rules import MAX_INSTRUCTION
+
+    t_values = [_check_int("T", t, 1, MAX_INSTRUCTION) for t in t_values]
+    if not t_values:
+        raise ValueError("t_values must not be empty")
+    _check_int("episodes", episodes, 1, MAX_EPISODES)
+    _check_int("seed", seed, 0, 1 << 20)
+    kwargs = dict((getattr(agent, "config", None) or {}).get("env", {}) if env_kwargs is None else env_kwargs)
+    kwargs = {k: v for k, v in kwargs.items() if k in ("size", "t_range", "obs_mode", "time_limit")}
+    if "t_range" in kwargs:
+        kwargs["t_range"] = tuple(kwargs["t_range"])
+    if device is None:
+        device = getattr(agent, "device", None) or "cpu"
+    per_chunk = max(1, max_batch // episodes)
+    chunks = [t_values[i : i + per_chunk] for i in range(0, len(t_values), per_chunk)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(t_values), desc="eval", unit="T", leave=False)
+    results: list[dict[str, Any]] = []
+    devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        for chunk in chunks:
+            env = TimedGridVecEnv(num_envs=len(chunk) * episodes, device=device, **kwargs)
+            results.extend(_rollout(agent, env, chunk, episodes, sample, seed))
+            if bar is not None:
+                bar.update(len(chunk))
+    if bar is not None:
+        bar.close()
+    return results
+
+
+@torch.no_grad()
+def _rollout(agent, env, t_values: list[int], episodes: int, sample: bool, seed: int) -> list[dict[str, Any]]:
+    """First-episode outcomes of ``len(t_values) * episodes`` environments, aggregated per T."""
+    dev = env.device
+    k = env.num_envs
+    instruction = torch.tensor(t_values, dtype=torch.int64, device=dev).repeat_interleave(episodes)
+    seeds = [start_seed(seed, j) for j in range(episodes)] * len(t_values)
+    obs, _ = env.reset(seed=seeds, options={"instruction": instruction})
+    state = None
+    episode_start = torch.ones(k, dtype=torch.bool, device=dev)
+    finished = torch.zeros(k, dtype=torch.bool, device=dev)
+    success = torch.zeros(k, dtype=torch.bool, device=dev)
+    arrival = torch.full((k,), -1, dtype=torch.int64, device=dev)
+    episode_return = torch.zeros(k, dtype=torch.float32, device=dev)
+    limit = episode_limit(max(t_values), env.cfg.size, env.cfg.time_limit)  # every first episode ends by then
+    for _ in range(limit):
+        actions, state = agent.predict(obs, state=state, episode_start=episode_start, deterministic=not sample)
+        actions = torch.as_tensor(actions, device=dev).long().reshape(-1)
+        obs, reward, terminated, truncated, info = env.step(actions)
+        live = ~finished
+        episode_return += torch.where(live, torch.as_tensor(reward, device=dev).float(), 0.0)
+        done = (terminated | truncated) & live
+        success |= done & info["success"]
+        arrival = torch.where(done, info["arrival_time"], arrival)
+        finished |= done
+        episode_start = terminated | truncated
+        if bool(finished.all()):
+            break
+    if not bool(finished.all()):  # cannot happen: the env truncates at its limit
+        raise RuntimeError("evaluation episodes did not end within the time limit")
+    return _aggregate(t_values, episodes, success, arrival, episode_return, instruction)
+
+
+def _aggregate(t_values, episodes, success, arrival, episode_return, instruction) -> list[dict[str, Any]]:
+    success = success.view(len(t_values), episodes).cpu()
+    arrival = arrival.view(len(t_values), episodes).cpu()
+    episode_return = episode_return.view(len(t_values), episodes).cpu()
+    target = instruction.view(len(t_values), episodes).cpu()
+    out = []
+    for i, t in enumerate(t_values):
+        wins = int(success[i].sum())
+        arrived = arrival[i] >= 0
+        n_arrived = int(arrived.sum())
+        lo, hi = wilson_interval(wins, episodes)
+        times = arrival[i][arrived].double()
+        out.append(
+            {
+                "T": int(t),
+                "episodes": episodes,
+                "success_rate": _round(wins / episodes),
+                "success_ci95": [_round(lo), _round(hi)],
+                "mean_reward": _round(float(episode_return[i].double().mean())),
+                "arrival_rate": _round(n_arrived / episodes),
+                "mean_arrival_time": _round(float(times.mean())) if n_arrived else None,
+                "timing_mae": _round(float((times - target[i][arrived]).abs().mean())) if n_arrived else None,
+                "successes": wins,
+            }
+        )
+    return out
+
+
+def _round(x: float) -> float:
+    return round(float(x), 6)
+
+
+def horizon(results: Sequence[dict[str, Any]], train_lo: int, q: float) -> int | None:
+    """The largest T' with success rate >= q for every T from ``train_lo`` up to T' (SPEC §5).
+
+    None when ``train_lo`` itself falls short or was not evaluated; the scan stops at the first
+    T that fails or is missing, and at the top of the evaluated range (the horizon may lie beyond).
+    """
+    by_t = {int(r["T"]): r for r in results}
+    best = None
+    t = train_lo
+    while t in by_t and _rate(by_t[t]) >= q - 1e-9:
+        best = t
+        t += 1
+    return best
+
+
+def _rate(result: dict[str, Any]) -> float:
+    if "successes" in result:
+        return result["successes"] / result["episodes"]
+    return float(result["success_rate"])
+
+
+def horizon_key(q: float) -> str:
+    return f"horizon_{round(q * 100)}"
+
+
+def summarize(
+    results: Sequence[dict[str, Any]], *, agent: str, seed: Any, train_range: Sequence[int], sample: bool, **extra: Any
+) -> dict[str, Any]:
+    """The ``extrapolation.json`` document (SPEC §5) for per-T ``results``."""
+    train_range = [int(train_range[0]), int(train_range[1])]
+    doc: dict[str, Any] = {
+        "agent": agent,
+        "seed": seed,
+        "train_range": train_range,
+        "policy": "sampled" if sample else "greedy",
+        "results": [{k: r[k] for k in RESULT_KEYS} for r in results],
+    }
+    for q in HORIZON_LEVELS:
+        doc[horizon_key(q)] = horizon(results, train_range[0], q)
+    doc.update(extra)
+    return doc
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write_json(path: Path, doc: dict[str, Any]) -> None:
+    _atomic_write(Path(path), json.dumps(doc, indent=2) + "\n")
+
+
+def write_csv(path: Path, results: Sequence[dict[str, Any]]) -> None:
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in results:
+        lo, hi = r["success_ci95"]
+        successes = r.get("successes", round(r["success_rate"] * r["episodes"]))
+        row = [r["T"], r["episodes"], successes, r["success_rate"], lo, hi, r["mean_reward"], r["arrival_rate"],
+               r["mean_arrival_time"], r["timing_mae"]]  # fmt: skip
+        writer.writerow("" if v is None else v for v in row)
+    _atomic_write(Path(path), buf.getvalue())
+
+
+def read_result(path: Path) -> dict[str, Any]:
+    """An ``extrapolation.json`` (or the run folder holding one); ValueError if it is not one."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / RESULT_FILE
+    try:
+        doc = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"unreadable {path}: {err}") from None
+    needed = ("agent", "seed", "train_range", "policy", "results")
+    if not isinstance(doc, dict) or any(k not in doc for k in needed) or not isinstance(doc["results"], list):
+        raise ValueError(f"{path} is not an extrapolation result (needs {', '.join(needed)})")
+    for r in doc["results"]:
+        if not isinstance(r, dict) or any(k not in r for k in RESULT_KEYS):
+            raise ValueError(f"{path}: a result lacks one of {', '.join(RESULT_KEYS)}")
+    return doc
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def log_tensorboard(log_dir: Path, doc: dict[str, Any], image=None, step: int = 0) -> None:
+    """Per-T curves (the step axis is T), the horizons (at ``step``, the run's frames) and the figure."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    prefix = f"extrapolation/{doc['policy']}"
+    with SummaryWriter(log_dir=str(log_dir)) as writer:
+        for r in doc["results"]:
+            for key in ("success_rate", "mean_reward", "arrival_rate", "mean_arrival_time", "timing_mae"):
+                if r[key] is not None:
+                    writer.add_scalar(f"{prefix}/{key}_vs_T", r[key], global_step=r["T"])
+        for q in HORIZON_LEVELS:
+            value = doc.get(horizon_key(q))
+            if value is not None:
+                writer.add_scalar(f"{prefix}/{horizon_key(q)}", value, global_step=step)
+        if image is not None:
+            writer.add_image(f"{prefix}/figure", image, global_step=step, dataformats="HWC")
+
+
+def evaluate_run(
+    run_dir: Path | str,
+    *,
+    t_min: int = 1,
+    t_max: int = 30,
+    episodes: int = 200,
+    sample: bool = False,
+    seed: int = 0,
+    device: str = "cpu",
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate the agent of ``run_dir`` for T = t_min..t_max and write the results there.
+
+    Writes ``extrapolation.json`` / ``.csv`` / ``.png`` into the run folder and logs to
+    ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
+    ValueError for bad arguments or a damaged run.
+    """
+    import nalu_rl
+    from nalu_rl.analysis import plots
+    from nalu_rl.envs.rules import MAX_INSTRUCTION
+
+    run_dir = Path(run_dir)
+    _check_int("t_min", t_min, 1, MAX_INSTRUCTION)
+    _check_int("t_max", t_max, 1, MAX_INSTRUCTION)
+    if t_min > t_max:
+        raise ValueError(f"t_min ({t_min}) must not exceed t_max ({t_max})")
+    _check_int("episodes", episodes, 1, MAX_EPISODES)
+    _check_int("seed", seed, 0, 1 << 20)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder not found: {run_dir}")
+    load_agent = getattr(nalu_rl, "load_agent", None)
+    if load_agent is None:
+        from nalu_rl.agents import load_agent
+    agent = load_agent(run_dir, device=device)
+    config = dict(getattr(agent, "config", None) or {})
+    env = dict(config.get("env") or {})
+    train_range = tuple(env.get("t_range") or DEFAULT_TRAIN_RANGE)
+    results = evaluate(
+        agent, range(t_min, t_max + 1), episodes, sample=sample, seed=seed, env_kwargs=env, device=device,
+        progress=progress,
+    )  # fmt: skip
+    frames = config.get("frames")
+    doc = summarize(
+        results,
+        agent=config.get("agent", run_dir.name),
+        seed=config.get("seed"),
+        train_range=train_range,
+        sample=sample,
+        eval_seed=seed,
+        frames=frames,
+    )
+    write_json(run_dir / RESULT_FILE, doc)
+    write_csv(run_dir / CSV_FILE, results)
+    frames_text = f", {frames:,} frames" if isinstance(frames, int) and not isinstance(frames, bool) else ""
+    fig = plots.run_figure(doc, title=f"{run_dir.name}: {doc['agent']}, seed {doc['seed']}{frames_text}")
+    plots.save(fig, run_dir / FIGURE_FILE)
+    step = int(frames) if isinstance(frames, int) and not isinstance(frames, bool) else 0
+    log_tensorboard(run_dir / TENSORBOARD_DIR, doc, plots.to_image(fig), step=step)
+    return doc

@@ -1,0 +1,173 @@
+"""Episodes of a trained agent as an animated GIF: what ``nalu-rl play RUN`` writes.
+
+Any run folder that :func:`nalu_rl.load_agent` opens (our agents, or the Stable-Baselines3
+peer) is played in the single Gymnasium environment with ``render_mode="rgb_array"``, through
+``agent.predict`` only. Every frame gets a header with the elapsed time t, the instruction T and
+a bar that fills up as t approaches T; the last frame of each episode says how it ended and is
+held for a moment.
+"""
+
+from __future__ import annotations
+
+import numbers
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HEADER = 40  # pixels above the grid for the text
+BACKGROUND = (24, 24, 24)
+TEXT = (235, 235, 235)
+DIM = (150, 150, 150)
+GOOD = (60, 180, 75)
+BAD = (220, 50, 50)
+BAR = (90, 120, 220)
+MAX_EPISODES = 100
+
+
+def play(
+    run_dir: str | Path,
+    instruction: int | None = None,
+    episodes: int = 1,
+    out: str | Path = "episode.gif",
+    seed: int = 0,
+    fps: float = 4.0,
+    *,
+    sample: bool = False,
+    scale: int = 2,
+    hold: float = 1.0,
+    device: str = "cpu",
+) -> list[dict[str, Any]]:
+    """Play ``episodes`` episodes of the agent in ``run_dir`` and write them to the GIF ``out``.
+
+    ``instruction`` fixes T for every episode (any 1..1000, also outside the training range);
+    None draws T from the run's training range. Episode i is reset with ``seed + i``. Actions
+    are greedy unless ``sample``. ``scale`` enlarges the frames (nearest neighbour), ``hold`` is
+    how long (seconds) the last frame of an episode stays. Returns one record per episode
+    (instruction, success, arrival_time, steps). FileNotFoundError / ValueError for a missing or
+    damaged run and for bad arguments.
+    """
+    import gymnasium as gym
+    import torch
+
+    import nalu_rl
+    from nalu_rl.envs import ENV_ID
+    from nalu_rl.envs.rules import MAX_INSTRUCTION
+
+    if instruction is not None:
+        _check_int("instruction", instruction, 1, MAX_INSTRUCTION)
+        instruction = int(instruction)
+    _check_int("episodes", episodes, 1, MAX_EPISODES)
+    _check_int("seed", seed, 0)
+    _check_int("scale", scale, 1, 16)
+    for name, value in (("fps", fps), ("hold", hold)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < 1000 or (name == "hold" and value == 0)):
+            raise ValueError(f"{name} must be a number in (0, 1000), got {value!r}")
+    out = Path(out)
+    if out.suffix.lower() != ".gif":
+        raise ValueError(f"the output must be a .gif file, got {out}")
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"run folder not found: {run_dir}")
+
+    load_agent = getattr(nalu_rl, "load_agent", None)
+    if load_agent is None:
+        from nalu_rl.agents import load_agent
+    agent = load_agent(run_dir, device=device)
+    env_kwargs = dict(agent.config["env"])
+    env_kwargs["t_range"] = tuple(env_kwargs["t_range"])
+    env = gym.make(ENV_ID, render_mode="rgb_array", **env_kwargs)
+    name = run_dir.resolve().name
+    frames: list = []
+    durations: list[int] = []
+    step_ms = max(20, round(1000 / fps))  # GIF delays are in 1/100 s; browsers floor tiny ones
+    records = []
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # sampled actions are reproducible too
+            for episode in range(episodes):
+                options = None if instruction is None else {"instruction": instruction}
+                obs, info = env.reset(seed=seed + episode, options=options)
+                target = int(obs["instruction"][0])
+                caption = f"{name}  ·  episode {episode + 1}/{episodes}"
+                state, start, t = None, np.array([True]), 0
+                while True:
+                    frames.append(_annotate(env.render(), t, target, caption, None, scale))
+                    durations.append(step_ms)
+                    action, state = agent.predict(obs, state=state, episode_start=start, deterministic=not sample)
+                    obs, _, terminated, truncated, info = env.step(int(action))
+                    start, t = np.array([False]), info["t"]
+                    if terminated or truncated:
+                        break
+                record = {
+                    "episode": episode,
+                    "seed": seed + episode,
+                    "instruction": target,
+                    "success": bool(info["success"]),
+                    "arrival_time": int(info["arrival_time"]),
+                    "steps": int(t),
+                }
+                records.append(record)
+                frames.append(_annotate(env.render(), t, target, caption, record, scale))
+                durations.append(step_ms + round(hold * 1000))
+    finally:
+        env.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1)
+    return records
+
+
+def outcome_text(record: dict[str, Any]) -> str:
+    """One line saying how an episode ended."""
+    t, target, arrival = record["steps"], record["instruction"], record["arrival_time"]
+    if record["success"]:
+        return f"success: on the target at t = T = {target}"
+    if arrival < 0:
+        return f"fail: not on the target by t={t} (T={target})"
+    return f"fail: on the target at t={arrival}, {'early' if arrival < target else 'late'} (T={target})"
+
+
+def _annotate(frame: np.ndarray, t: int, target: int, caption: str, record: dict[str, Any] | None, scale: int):
+    """The env frame, enlarged, under a header with t, T, a t/T bar and (at the end) the outcome."""
+    from PIL import Image, ImageDraw
+
+    grid = Image.fromarray(np.asarray(frame, dtype=np.uint8))
+    if scale != 1:
+        grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
+    width = max(grid.width, 240)
+    header = HEADER + (18 if record is not None else 0)
+    image = Image.new("RGB", (width, grid.height + header), BACKGROUND)
+    image.paste(grid, ((width - grid.width) // 2, header))
+    draw = ImageDraw.Draw(image)
+    font = _font(14)
+    small = _font(10)
+    draw.text((6, 4), f"t={t}", fill=TEXT, font=font)
+    draw.text((width // 2, 4), f"T={target}", fill=TEXT, font=font)
+    draw.text((6, 22), caption[:60], fill=DIM, font=small)
+    filled = round((width - 12) * min(t / target, 1.0)) if target else 0
+    draw.rectangle((6, 34, width - 6, 37), outline=DIM)
+    if filled:
+        draw.rectangle((6, 34, 6 + filled, 37), fill=BAR if t <= target else BAD)
+    if record is not None:
+        draw.text((6, HEADER), outcome_text(record)[:64], fill=GOOD if record["success"] else BAD, font=small)
+    return image
+
+
+_FONTS: dict[int, Any] = {}
+
+
+def _font(size: int):
+    from PIL import ImageFont
+
+    if size not in _FONTS:
+        try:
+            _FONTS[size] = ImageFont.load_default(size=size)  # Pillow >= 10.1 with FreeType
+        except (TypeError, OSError, ImportError):
+            _FONTS[size] = ImageFont.load_default()
+    return _FONTS[size]
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo or (hi is not None and value > hi):
+        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")

@@ -1,0 +1,158 @@
+"""Figures of timing extrapolation, drawn without pyplot (no GUI backend, safe in worker processes)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+# What Trask et al. (2018, §4.5) report: success collapses beyond T ≈ 13 (LSTM) and ≈ 19 (LSTM + NAC).
+PAPER_HORIZONS = {"lstm": 13, "lstm_nac": 19}
+_COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nau": "tab:green", "gru": "tab:purple",
+           "lstm_nalu": "tab:brown", "recurrent_ppo": "tab:gray"}  # fmt: skip
+_SPARE = ("tab:red", "tab:pink", "tab:olive", "tab:cyan")
+
+
+def color(agent: str, index: int = 0) -> str:
+    return _COLORS.get(agent, _SPARE[index % len(_SPARE)])
+
+
+def _shade_training(ax, train_range: Sequence[int]) -> None:
+    lo, hi = train_range
+    ax.axvspan(lo - 0.5, hi + 0.5, color="0.88", zorder=0, label=f"training range {lo}–{hi}")
+
+
+def _success_axes(ax, t_lim: tuple[float, float]) -> None:
+    ax.set_xlabel("instructed time T")
+    ax.set_ylabel("success rate (on time)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlim(*t_lim)
+    ax.grid(alpha=0.3)
+
+
+def _arrival_axes(ax, t: np.ndarray) -> None:
+    ax.plot(t, t, color="k", lw=1, ls="--", label="arrival = T (perfect counting)")
+    ax.set_xlabel("instructed time T")
+    ax.set_ylabel("mean arrival time (episodes that arrived)")
+    ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    ax.grid(alpha=0.3)
+
+
+def _values(results: list[dict[str, Any]], key: str) -> np.ndarray:
+    return np.array([np.nan if r[key] is None else r[key] for r in results], dtype=float)
+
+
+def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
+    """One run: success vs T with its 95% Wilson band and horizons; mean arrival time vs T."""
+    results = doc["results"]
+    t = np.array([r["T"] for r in results], dtype=float)
+    rate = _values(results, "success_rate")
+    lo = np.array([r["success_ci95"][0] for r in results])
+    hi = np.array([r["success_ci95"][1] for r in results])
+    agent = str(doc.get("agent"))
+    c = color(agent)
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    _shade_training(ax1, doc["train_range"])
+    ax1.fill_between(t, lo, hi, color=c, alpha=0.25, lw=0, label="95% Wilson interval")
+    ax1.plot(t, rate, "o-", color=c, ms=3, label=f"{agent} ({doc.get('policy')})")
+    for q, ls in ((0.9, "-"), (0.5, ":")):
+        h = doc.get(f"horizon_{round(q * 100)}")
+        ax1.axhline(q, color="0.5", lw=0.6, ls=ls)
+        if h is not None:
+            ax1.axvline(h, color=c, lw=1, ls=ls, label=f"horizon_{round(q * 100)} = {h}")
+    _success_axes(ax1, (t.min() - 0.5, t.max() + 0.5))
+    ax1.legend(fontsize=8, loc="lower left")
+    _shade_training(ax2, doc["train_range"])
+    _arrival_axes(ax2, t)
+    ax2.plot(t, _values(results, "mean_arrival_time"), "o-", color=c, ms=3, label=agent)
+    ax2.legend(fontsize=8, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def success_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]) -> Figure:
+    """Success vs T per agent: mean over seeds with a 95% band; training range shaded, the paper's horizons marked.
+
+    ``groups[agent]`` holds arrays ``T``, ``mean``, ``lo``, ``hi``, ``arrival_mean``,
+    ``arrival_min``, ``arrival_max`` and ``seeds`` (a count); see :func:`nalu_rl.analysis.report.aggregate`.
+    """
+    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    draw_success(fig.subplots(), groups, train_range)
+    return fig
+
+
+def arrival_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]) -> Figure:
+    """Mean arrival time vs instructed T per agent, with the identity line.
+
+    An agent that counts follows the diagonal; one that saturates flattens out beyond training.
+    """
+    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    draw_arrival(fig.subplots(), groups, train_range)
+    return fig
+
+
+def combined_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int], title: str | None = None) -> Figure:
+    """Both report panels side by side (the README figure)."""
+    fig = Figure(figsize=(13, 4.8), layout="constrained")
+    ax1, ax2 = fig.subplots(1, 2)
+    draw_success(ax1, groups, train_range)
+    draw_arrival(ax2, groups, train_range)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
+def _t_all(groups) -> np.ndarray:
+    return np.unique(np.concatenate([g["T"] for g in groups.values()])) if groups else np.array([1.0, 30.0])
+
+
+def draw_success(ax, groups, train_range) -> None:
+    _shade_training(ax, train_range)
+    for i, (agent, g) in enumerate(groups.items()):
+        c = color(agent, i)
+        ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
+        n = g["seeds"]
+        ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
+    for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
+        ax.axvline(h, color=color(agent, i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
+    ax.axhline(0.9, color="0.5", lw=0.6)
+    t = _t_all(groups)
+    _success_axes(ax, (t.min() - 0.5, t.max() + 0.5))
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("success rate vs instructed T (band: 95% CI of the mean over seeds)", fontsize=10)
+
+
+def draw_arrival(ax, groups, train_range) -> None:
+    _shade_training(ax, train_range)
+    _arrival_axes(ax, _t_all(groups))
+    for i, (agent, g) in enumerate(groups.items()):
+        c = color(agent, i)
+        ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
+        ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=agent)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("does it count? mean arrival time vs instructed T (band: seed range)", fontsize=10)
+
+
+def save(fig: Figure, path: Path, dpi: int = 110) -> Path:
+    """Write ``fig`` as PNG atomically."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
+    FigureCanvasAgg(fig)
+    fig.savefig(tmp, dpi=dpi)
+    os.replace(tmp, path)
+    return path
+
+
+def to_image(fig: Figure, dpi: int = 80) -> np.ndarray:
+    """The figure as an (H, W, 3) uint8 array, for TensorBoard."""
+    fig.set_dpi(dpi)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

@@ -1,0 +1,25 @@
+"""Peer baselines from other libraries, trained on the same environment into ordinary run folders.
+
+* :func:`train_recurrent_ppo` — sb3-contrib's ``RecurrentPPO`` (what ``nalu-rl baseline`` runs);
+* :func:`load_sb3_agent` → :class:`SB3Agent` — the trained peer with the same ``predict`` /
+  ``initial_state`` / ``config`` as :class:`nalu_rl.agents.Agent`, so ``nalu-rl eval``,
+  ``report``, ``play`` and :func:`nalu_rl.load_agent` take its run folder like any other.
+
+Stable-Baselines3 and sb3-contrib are imported only when a baseline is trained or loaded.
+"""
+
+from nalu_rl.baselines.recurrent_ppo import (
+    AGENT_NAME,
+    ALGOS,
+    BaselineInterrupted,
+    DEFAULT_FRAMES,
+    DEFAULTS,
+    SB3Agent,
+    is_finished,
+    load_sb3_agent,
+    train_recurrent_ppo,
+)
+
+__all__ = [
+    "AGENT_NAME", "ALGOS", "BaselineInterrupted", "DEFAULTS", "DEFAULT_FRAMES", "SB3Agent", "is_finished", "load_sb3_agent", "train_recurrent_ppo",
+]  # fmt: skip

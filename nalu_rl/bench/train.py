@@ -1,0 +1,135 @@
+"""``nalu-rl bench train``: env-steps/s of whole training runs, sync and async, next to sb3-contrib RecurrentPPO.
+
+Every configuration is one ``nalu-rl train`` process timed from start to exit (start-up,
+worker spawning and checkpoints included), so the figure is what a user gets. RecurrentPPO
+(MultiInputLstmPolicy, LSTM 64, 16 environments, n_steps 64, 4 epochs) trains on the same
+environment in its own process, timed the same way, on the CPU with one torch thread (its
+fastest setting on a small CPU: more threads only add synchronisation to its small matrices).
+The machine may be shared: compare the ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HELP = "env-steps/s of whole training runs (sync and async, several batch sizes) next to sb3-contrib RecurrentPPO"
+CPU_CONFIGS = "sync:1x64,sync:1x256,async:2x64,async:2x256"
+GPU_CONFIGS = "sync:1x4096,sync:1x16384,sync:1x65536,async:2x16384"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", default="lstm_nac", help="agent preset (default lstm_nac)")
+    parser.add_argument("--env", default="fast", help="environment preset (default fast: grid observations)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    parser.add_argument("--frames", type=int, default=2_000_000, help="frames per configuration (default 2,000,000)")
+    parser.add_argument(
+        "--configs",
+        help=f"comma-separated MODE:WORKERSxENVS (default on CPU {CPU_CONFIGS}; on CUDA {GPU_CONFIGS})",
+    )
+    parser.add_argument("--ppo-frames", type=int, default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
+    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+
+
+def _parse_configs(text: str) -> list[tuple[str, int, int]]:
+    from nalu_rl.cli import UsageError
+
+    configs = []
+    for item in text.split(","):
+        try:
+            mode, sizes = item.strip().split(":")
+            workers, envs = (int(v) for v in sizes.lower().split("x"))
+        except ValueError:
+            raise UsageError(f"--configs: expected MODE:WORKERSxENVS such as sync:1x256, got {item!r}") from None
+        if mode not in ("sync", "async") or workers < 1 or envs < 1:
+            raise UsageError(f"--configs: bad configuration {item!r} (mode sync or async, sizes >= 1)")
+        configs.append((mode, workers, envs))
+    return configs
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.cli import UsageError
+    from nalu_rl.envs.batched import resolve_device
+
+    try:
+        device = str(resolve_device(args.device))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if args.frames < 1 or args.ppo_frames < 0:
+        raise UsageError("--frames must be >= 1 and --ppo-frames >= 0")
+    configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
+    rows = []
+    if args.ppo_frames:
+        frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames)
+        rows.append({"trainer": "sb3-contrib RecurrentPPO", "mode": "-", "envs": "16", "device": "cpu", "frames": frames, "wall_s": wall})
+    for mode, workers, envs in configs:
+        frames, wall = _time_nalu_train(args.agent, args.env, device, args.frames, mode, workers, envs)
+        rows.append({"trainer": f"nalu-rl {args.agent}", "mode": mode, "envs": f"{workers}x{envs}", "device": device, "frames": frames, "wall_s": wall})
+    ppo_sps = rows[0]["frames"] / rows[0]["wall_s"] if args.ppo_frames else None
+    for row in rows:
+        row["steps_per_s"] = row["frames"] / row["wall_s"]
+        row["vs_ppo"] = row["steps_per_s"] / ppo_sps if ppo_sps else None
+    print(_table(rows, args.env, os.cpu_count()))
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+def _time_nalu_train(agent: str, env: str, device: str, frames: int, mode: str, workers: int, envs: int) -> tuple[int, float]:
+    import torch
+
+    with tempfile.TemporaryDirectory(prefix="nalu-rl-bench-") as tmp:
+        run_dir = Path(tmp) / "run"
+        cmd = [
+            sys.executable, "-m", "nalu_rl", "train", "--agent", agent, "--env", env, "--frames", str(frames),
+            "--mode", mode, "--workers", str(workers), "--envs-per-worker", str(envs), "--device", device,
+            "--run-dir", str(run_dir), "--no-progress",
+        ]  # fmt: skip
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - start
+        done = torch.load(run_dir / "checkpoints" / "latest.pt", weights_only=True)["frames"]
+    return done, wall
+
+
+_PPO_SCRIPT = """
+import sys, torch
+import nalu_rl
+from nalu_rl.envs import env_kwargs_from_preset
+from sb3_contrib import RecurrentPPO
+from stable_baselines3.common.env_util import make_vec_env
+torch.set_num_threads(1)
+_, kwargs = env_kwargs_from_preset(sys.argv[1])
+env = make_vec_env("nalu_rl/TimedGrid-v0", n_envs=16, env_kwargs=kwargs, seed=0)
+model = RecurrentPPO("MultiInputLstmPolicy", env, n_steps=64, n_epochs=4, batch_size=256,
+                     policy_kwargs={"lstm_hidden_size": 64}, device="cpu", seed=0, verbose=0)
+model.learn(int(sys.argv[2]))
+print(model.num_timesteps)
+"""
+
+
+def _time_recurrent_ppo(env: str, frames: int) -> tuple[int, float]:
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", _PPO_SCRIPT, env, str(frames)], check=True, capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    return int(out.stdout.split()[-1]), wall
+
+
+def _table(rows: list[dict], env: str, cores: int | None) -> str:
+    lines = [
+        f"nalu-rl bench train: env preset {env!r}, {cores} CPU cores; whole processes timed (start-up included)",
+        f"{'trainer':<26} {'mode':<6} {'envs':>9} {'device':<7} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
+    ]
+    for r in rows:
+        ratio = f"{r['vs_ppo']:.1f}" if r["vs_ppo"] is not None else "-"
+        lines.append(
+            f"{r['trainer']:<26} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['frames']:>11,} "
+            f"{r['wall_s']:>8.1f} {r['steps_per_s']:>12,.0f} {ratio:>7}"
+        )
+    return "\n".join(lines)

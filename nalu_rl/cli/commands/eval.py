@@ -1,0 +1,103 @@
+"""``nalu-rl eval RUN``: timing extrapolation of a trained agent, for every T of a range."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "eval"
+HELP = "evaluate a run for each instructed T in a range; writes extrapolation.json/.csv/.png into the run folder"
+ORDER = 30
+
+MAX_T = 1000  # the environment's largest instruction
+
+
+def int_in(lo: int, hi: int | None = None):
+    """An argparse type: an integer in [lo, hi] (one-line error otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {value}")
+        return value
+
+    return parse
+
+
+def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
+    """The evaluation flags shared by ``eval`` and ``experiment``."""
+    parser.add_argument("--t-min", type=int_in(1, MAX_T), default=1, metavar="T", help="smallest instruction T (default 1)")
+    parser.add_argument("--t-max", type=int_in(1, MAX_T), default=30, metavar="T", help="largest instruction T (default 30)")
+    parser.add_argument(
+        "--episodes", type=int_in(1, 1_000_000), default=200, metavar="N",
+        help="seeded episodes per T, the same start states for every agent (default 200)",
+    )  # fmt: skip
+
+
+def check_range(args: argparse.Namespace) -> None:
+    from nalu_rl.cli import UsageError
+
+    if args.t_min > args.t_max:
+        raise UsageError(f"--t-min ({args.t_min}) must not exceed --t-max ({args.t_max})")
+
+
+def check_device(device: str) -> None:
+    from nalu_rl.cli import UsageError
+    from nalu_rl.envs.batched import resolve_device
+
+    try:
+        resolve_device(device)
+    except ValueError as err:
+        raise UsageError(f"--device: {err}") from None
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", type=Path, help="run folder (holds config.json and checkpoints/)")
+    add_eval_arguments(parser)
+    parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
+    parser.add_argument(
+        "--seed", type=int_in(0, 1 << 20), default=0,
+        help="evaluation seed: picks the start states (and the action samples with --sample); default 0",
+    )  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+
+
+def format_results(doc: dict) -> str:
+    lines = [f"{'T':>4}  {'success':>7}  {'95% CI':>13}  {'arrived':>7}  {'arrival':>7}  {'|err|':>5}"]
+    lo, hi = doc["train_range"]
+    for r in doc["results"]:
+        mark = "*" if lo <= r["T"] <= hi else " "
+        ci = f"[{r['success_ci95'][0]:.2f}, {r['success_ci95'][1]:.2f}]"
+        arrival = "—" if r["mean_arrival_time"] is None else f"{r['mean_arrival_time']:.1f}"
+        mae = "—" if r["timing_mae"] is None else f"{r['timing_mae']:.1f}"
+        lines.append(f"{r['T']:>3}{mark}  {r['success_rate']:>7.3f}  {ci:>13}  {r['arrival_rate']:>7.3f}  {arrival:>7}  {mae:>5}")
+    lines.append(f"(* training range {lo}–{hi}; {doc['policy']} policy)")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.analysis.evaluate import CSV_FILE, FIGURE_FILE, RESULT_FILE, evaluate_run
+    from nalu_rl.cli import UsageError
+
+    check_range(args)
+    check_device(args.device)
+    if not args.run.is_dir():
+        raise UsageError(f"run folder not found: {args.run}")
+    try:
+        doc = evaluate_run(
+            args.run, t_min=args.t_min, t_max=args.t_max, episodes=args.episodes, sample=args.sample,
+            seed=args.seed, device=args.device, progress=not args.quiet,
+        )  # fmt: skip
+    except (FileNotFoundError, ValueError) as err:
+        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    if not args.quiet:
+        print(format_results(doc))
+    print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {doc['horizon_90']}, horizon_50 = {doc['horizon_50']}")
+    for name in (RESULT_FILE, CSV_FILE, FIGURE_FILE):
+        print(args.run / name)
+    return 0

@@ -1,0 +1,95 @@
+"""``nalu-rl experiment``: the main job — train ``lstm`` and ``lstm_nac`` over seeds, evaluate, report.
+
+Trains every (agent, seed) into ``OUT/<agent>-s<seed>/`` (finished runs are skipped and
+interrupted ones resumed when the command is run again with the same ``--out``), evaluates each
+for T = 1..30 on the same seeded episodes, and writes the report (figures, ``report.md``) into
+``OUT``. Ends by printing the table of horizons and the path of the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from nalu_rl.cli.commands.eval import add_eval_arguments, check_device, check_range, int_in
+
+NAME = "experiment"
+HELP = "the main job: train lstm and lstm_nac over several seeds, evaluate timing extrapolation, print the table"
+ORDER = 10
+
+# Sized so that the whole job (2 agents x 3 seeds) finishes in about half an hour on a 2-core CPU.
+DEFAULT_AGENTS = ("lstm", "lstm_nac")
+DEFAULT_SEEDS = 3
+DEFAULT_FRAMES = 600_000
+DEFAULT_OUT = Path("runs") / "experiment"
+DEFAULT_ENV = "fast"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
+    parser.add_argument("--seeds", type=int_in(1, 1000), default=DEFAULT_SEEDS, metavar="N",
+                        help=f"seeds per agent: 0..N-1 (default {DEFAULT_SEEDS})")  # fmt: skip
+    parser.add_argument("--frames", type=int_in(1), default=DEFAULT_FRAMES, metavar="F",
+                        help=f"environment frames per run (default {DEFAULT_FRAMES:_})")  # fmt: skip
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    parser.add_argument("--agents", nargs="+", default=list(DEFAULT_AGENTS), metavar="AGENT",
+                        help=f"agent presets to compare (default: {' '.join(DEFAULT_AGENTS)})")  # fmt: skip
+    parser.add_argument("--env", default=DEFAULT_ENV, help=f"environment preset (default {DEFAULT_ENV})")
+    add_eval_arguments(parser)
+    parser.add_argument("--jobs", type=int_in(1, 1024), default=None, metavar="J",
+                        help="runs trained at once (default: the sweep's choice for the machine)")  # fmt: skip
+    parser.add_argument("--mode", choices=("async", "sync"), default=None, help="training mode of every run (default: the preset's)")
+    parser.add_argument("--workers", type=int_in(1), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
+    parser.add_argument("--envs-per-worker", type=int_in(1), default=None, metavar="N",
+                        help="environments per worker (default: the preset's)")  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.cli import UsageError
+
+    check_range(args)
+    check_device(args.device)
+    if args.out.exists() and not args.out.is_dir():
+        raise UsageError(f"--out {args.out} exists and is not a folder")
+    try:
+        from nalu_rl.sweep import run_sweep
+    except ImportError as err:  # pragma: no cover - only while the sweep module is missing
+        raise UsageError(f"the sweep is not available: {err}") from None
+    from nalu_rl.analysis.report import ReportError, make_report
+    from nalu_rl.cli.commands.report import print_report
+
+    seeds = list(range(args.seeds))
+    agents = list(dict.fromkeys(args.agents))
+    print(
+        f"nalu-rl experiment: {', '.join(agents)} x seeds {seeds[0]}..{seeds[-1]}, {args.frames:_} frames each, "
+        f"env {args.env}, device {args.device}; evaluating T = {args.t_min}..{args.t_max} x {args.episodes} episodes "
+        f"-> {args.out}",
+        flush=True,
+    )
+    start = time.monotonic()
+    try:
+        records = run_sweep(
+            agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_min=args.t_min,
+            t_max=args.t_max, out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
+            train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker},
+        )  # fmt: skip
+    except (FileNotFoundError, ValueError, ImportError) as err:
+        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    failed = [r for r in records if r["status"] not in ("ok", "skipped")]
+    for r in failed:
+        print(f"{r['name']}: {r['status']}: {r.get('error')}", file=sys.stderr)
+    try:
+        report = make_report(args.out, title=f"nalu-rl experiment: {' vs '.join(agents)}")
+    except (FileNotFoundError, ValueError, ReportError) as err:
+        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    minutes = (time.monotonic() - start) / 60
+    print()
+    print_report(report)
+    print(f"wall time: {minutes:.1f} min; runs in {args.out} (run again with the same --out to reuse finished runs)")
+    if failed:
+        print(f"{len(failed)} of {len(records)} runs did not finish: see {args.out / 'sweep.json'}", file=sys.stderr)
+        return 1
+    return 0

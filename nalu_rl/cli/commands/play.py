@@ -1,0 +1,62 @@
+"""``nalu-rl play RUN``: episodes of a trained agent (ours or the baseline) as an animated GIF."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "play"
+HELP = "render episodes of a trained agent (any run folder, the baseline too) to an animated GIF with t and T on each frame"
+ORDER = 80
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nalu_rl.cli.commands.eval import int_in
+    from nalu_rl.envs.rules import MAX_INSTRUCTION
+
+    parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
+    parser.add_argument(
+        "--instruction", "-T", type=int_in(1, MAX_INSTRUCTION), default=None, metavar="T",
+        help="the instruction T of every episode (default: drawn from the run's training range)",
+    )  # fmt: skip
+    parser.add_argument("--episodes", type=int_in(1, 100), default=1, metavar="N", help="episodes in the GIF (default 1)")
+    parser.add_argument("--out", type=Path, default=None, metavar="FILE.gif", help="output file (default RUN/episode.gif)")
+    parser.add_argument("--seed", type=int_in(0), default=0, help="episode i starts from reset(seed=SEED + i) (default 0)")
+    parser.add_argument("--fps", type=_positive_float, default=4.0, help="frames per second (default 4)")
+    parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
+    parser.add_argument("--scale", type=int_in(1, 16), default=2, help="enlarge the frames by this factor (default 2)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1000:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1000), got {text}")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.analysis.play import outcome_text, play
+    from nalu_rl.cli import UsageError
+    from nalu_rl.cli.commands.eval import check_device
+
+    check_device(args.device)
+    if not args.run.is_dir():
+        raise UsageError(f"run folder not found: {args.run}")
+    out = args.out if args.out is not None else args.run / "episode.gif"
+    try:
+        records = play(
+            args.run, instruction=args.instruction, episodes=args.episodes, out=out, seed=args.seed, fps=args.fps,
+            sample=args.sample, scale=args.scale, device=args.device,
+        )  # fmt: skip
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    except (FileNotFoundError, ValueError) as err:
+        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    for r in records:
+        print(f"episode {r['episode'] + 1} (seed {r['seed']}, T={r['instruction']}): {outcome_text(r)}")
+    print(out)
+    return 0

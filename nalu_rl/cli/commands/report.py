@@ -1,0 +1,37 @@
+"""``nalu-rl report DIR``: aggregate the evaluated runs of a folder into figures and a Markdown table."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "report"
+HELP = "aggregate the evaluated runs under DIR: success vs T with confidence bands, arrival time vs T, a Markdown table"
+ORDER = 40
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", metavar="DIR", type=Path, help="folder holding run folders with extrapolation.json")
+    parser.add_argument("--title", default=None, help="heading of report.md and the combined figure")
+    parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events under DIR/tb")
+
+
+def print_report(report: dict) -> None:
+    print(report["markdown"].split("\n\n")[0])  # the per-agent table
+    print()
+    print(f"figures: {report['files']['figure']} ({report['files']['success']}, {report['files']['arrival']})")
+    print(f"table:   {report['files']['report']}")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.analysis.report import ReportError, make_report
+    from nalu_rl.cli import UsageError
+
+    if not args.dir.is_dir():
+        raise UsageError(f"folder not found: {args.dir}")
+    try:
+        report = make_report(args.dir, title=args.title, tensorboard=not args.no_tensorboard)
+    except (FileNotFoundError, ReportError, ValueError) as err:
+        raise UsageError(str(err).splitlines()[0]) from None
+    print_report(report)
+    return 0

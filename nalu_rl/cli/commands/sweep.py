@@ -1,0 +1,125 @@
+"""``nalu-rl sweep``: train + evaluate agents × seeds in a local process pool, or on a Ray cluster."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "sweep"
+HELP = "train and evaluate agents × seeds: a local process pool by default, a Ray cluster with --ray-address"
+ORDER = 50
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"10"`` → seeds 0..9; ``"3,5,8"`` (any comma) → exactly those; ``"4-7"`` → 4..7."""
+    text = text.strip()
+    try:
+        if "," in text:
+            seeds = [int(part) for part in text.split(",") if part.strip()]
+        elif "-" in text.lstrip("-"):
+            lo, hi = (int(part) for part in text.split("-", 1))
+            if lo > hi:
+                raise argparse.ArgumentTypeError(f"empty seed range {text!r}")
+            seeds = list(range(lo, hi + 1))
+        else:
+            count = int(text)
+            if count < 1:
+                raise argparse.ArgumentTypeError(f"the number of seeds must be >= 1, got {count}")
+            seeds = list(range(count))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a count (10), a list (0,3,5) or a range (4-7), got {text!r}") from None
+    if not seeds or min(seeds) < 0:
+        raise argparse.ArgumentTypeError(f"seeds must be integers >= 0, got {text!r}")
+    if len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"seeds repeat in {text!r}")
+    return seeds
+
+
+def parse_agents(text: str) -> list[str]:
+    agents = [a.strip() for a in text.split(",") if a.strip()]
+    if not agents:
+        raise argparse.ArgumentTypeError("give at least one agent, e.g. lstm,lstm_nac")
+    return agents
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nalu_rl.cli.commands.eval import add_eval_arguments, int_in
+
+    parser.add_argument(
+        "--agents", type=parse_agents, default=["lstm", "lstm_nac"], metavar="A,B",
+        help="agent presets (names or TOML paths), comma-separated; recurrent_ppo adds the SB3 peer (default lstm,lstm_nac)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seeds", type=parse_seeds, default=list(range(3)), metavar="N|LIST",
+        help="N seeds 0..N-1, a list 0,3,5 or a range 4-7 (default 3)",
+    )  # fmt: skip
+    parser.add_argument("--env", default="fast", help="environment preset name or TOML path (default fast)")
+    parser.add_argument("--frames", type=int_in(1), default=None, metavar="N", help="frames per run (default: each agent preset's)")
+    add_eval_arguments(parser)
+    parser.add_argument("--out", type=Path, default=Path("runs/sweep"), metavar="DIR", help="sweep folder (default runs/sweep)")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto, for every run (default cpu)")
+    parser.add_argument(
+        "--ray-address", default=None, metavar="ADDR",
+        help="run as Ray tasks on an existing cluster: host:port of its head, or auto (needs pip install -e '.[ray]')",
+    )  # fmt: skip
+    parser.add_argument(
+        "--jobs", type=int_in(1), default=None, metavar="N",
+        help="runs at once (default: as many as the cores hold; on Ray, as many as the cluster schedules)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--gpus-per-run", type=float, default=None, metavar="G",
+        help="GPUs each Ray task asks for with --device cuda (or auto on a cluster with GPUs); fractions share one (default 1)",
+    )  # fmt: skip
+    parser.add_argument("--mode", choices=("async", "sync"), default=None, help="training mode of every run (default: the preset's)")
+    parser.add_argument("--workers", type=int_in(1), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
+    parser.add_argument("--envs-per-worker", type=int_in(1), default=None, metavar="N", help="environments per worker (default: the preset's)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a hyper-parameter of every agent preset (not the recurrent_ppo peer), e.g. --set lr=3e-4 (repeatable)",
+    )  # fmt: skip
+    parser.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
+
+
+def format_table(records: list[dict]) -> str:
+    lines = [f"{'run':<24} {'status':<11} {'h90':>4} {'h50':>4} {'seconds':>8}  error"]
+    for r in records:
+        h90 = "—" if r["horizon_90"] is None else str(r["horizon_90"])
+        h50 = "—" if r["horizon_50"] is None else str(r["horizon_50"])
+        seconds = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
+        lines.append(f"{r['name']:<24} {r['status']:<11} {h90:>4} {h50:>4} {seconds:>8}  {r['error'] or ''}".rstrip())
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl import presets
+    from nalu_rl.agents.config import parse_override
+    from nalu_rl.cli import UsageError
+    from nalu_rl.cli.commands.eval import check_device, check_range
+    from nalu_rl.sweep import SUMMARY_FILE, SweepInterrupted, run_sweep
+
+    check_range(args)
+    check_device(args.device)
+    try:
+        overrides = dict(parse_override(text) for text in args.overrides)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides}
+    try:
+        records = run_sweep(
+            args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_min=args.t_min,
+            t_max=args.t_max, out=args.out, device=args.device, ray_address=args.ray_address, jobs=args.jobs,
+            progress=not args.quiet, train_options=options, gpus_per_run=args.gpus_per_run,
+        )  # fmt: skip
+    except SweepInterrupted as err:
+        print(f"nalu-rl sweep: {err}")
+        return 130
+    except (ImportError, ConnectionError, ValueError, presets.PresetError) as err:
+        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    print(format_table(records))
+    failed = [r for r in records if r["status"] != "ok" and r["status"] != "skipped"]
+    print(f"{len(records) - len(failed)}/{len(records)} runs done; summary in {args.out / SUMMARY_FILE}; "
+          f"aggregate with: nalu-rl report {args.out}")  # fmt: skip
+    if failed:
+        print(f"{len(failed)} run(s) failed: {', '.join(r['name'] for r in failed)} (tracebacks in {args.out / SUMMARY_FILE})")
+        return 1
+    return 0

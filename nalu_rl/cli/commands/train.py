@@ -1,0 +1,75 @@
+"""``nalu-rl train``: train one agent into a run folder (config.json, checkpoints/, tb/)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from nalu_rl.cli import UsageError
+
+NAME = "train"
+HELP = "train one agent (A3C/A2C with an lstm, lstm_nac, ... core); TensorBoard events and checkpoints go to a run folder"
+ORDER = 20
+
+
+def _frames(text: str) -> int:
+    """An integer frame count; also accepts 5e6 and 5_000_000."""
+    try:
+        value = float(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of frames: {text!r}") from None
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"frames must be a whole number, got {text!r}")
+    return int(value)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agent", help="agent preset: lstm, lstm_nac, lstm_nau, gru, or a TOML file (required for a new run)")
+    parser.add_argument("--env", help="environment preset: fast (grid), paper (pixels), or a TOML file (default: the agent preset's)")
+    parser.add_argument("--frames", type=_frames, help="environment frames to train for, in total (default: the agent preset's)")
+    parser.add_argument("--seed", type=int, help="seed (default 0)")
+    parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default cpu); async workers on 'cuda' spread over all GPUs")
+    parser.add_argument("--run-dir", help="run folder (default runs/AGENT-ENV-sSEED)")
+    parser.add_argument("--mode", choices=("async", "sync"), help="async: A3C worker processes; sync: A2C, one process, one batch")
+    parser.add_argument("--workers", type=int, help="worker processes (async) or batch multiplier (sync)")
+    parser.add_argument("--envs-per-worker", type=int, help="environments each worker steps as one batch")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyper-parameter of the preset, e.g. --set lr=3e-4 (repeatable)")
+    parser.add_argument("--checkpoint-interval", type=float, default=300.0, metavar="SECONDS", help="seconds between periodic checkpoints (default 300)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from nalu_rl.agents.config import parse_override
+    from nalu_rl.agents.runs import latest_checkpoint
+    from nalu_rl.agents.trainer import TrainingInterrupted, WorkerError, prepare
+    from nalu_rl.agents.trainer import run as run_plan
+
+    try:
+        overrides = dict(parse_override(item) for item in args.set)
+        plan = prepare(
+            agent=args.agent, env=args.env, frames=args.frames, seed=args.seed, run_dir=args.run_dir,
+            device=args.device, mode=args.mode, workers=args.workers, envs_per_worker=args.envs_per_worker,
+            resume=args.resume, overrides=overrides, checkpoint_interval=args.checkpoint_interval,
+        )  # fmt: skip
+    except (ValueError, FileNotFoundError) as err:
+        raise UsageError(str(err)) from None
+    c = plan.config
+    start = plan.checkpoint["frames"] if plan.checkpoint else 0
+    print(
+        f"{'resuming' if args.resume else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
+        f"from {start:,} to {c['frames']:,} frames: {c['mode']}, {c['workers']} x {c['envs_per_worker']} envs "
+        f"on {c['device']}; run folder {plan.run_dir}",
+        file=sys.stderr,
+    )
+    resume_hint = f"continue with: nalu-rl train --resume --run-dir {plan.run_dir}"
+    try:
+        run_plan(plan, progress=not args.no_progress)
+    except TrainingInterrupted as stop:
+        print(f"nalu-rl train: {stop}; {resume_hint}", file=sys.stderr)
+        return 128 + stop.signum
+    except WorkerError as err:
+        print(f"nalu-rl train: error: {err}; latest checkpoint {latest_checkpoint(plan.run_dir)}; {resume_hint}", file=sys.stderr)
+        return 1
+    print(f"done: {plan.run_dir}", file=sys.stderr)
+    return 0

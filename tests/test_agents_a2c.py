@@ -1,0 +1,61 @@
+"""The n-step actor-critic objective against hand-computed values."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from nalu_rl.agents.a2c import a2c_loss, n_step_returns
+
+T, F = True, False
+
+
+def test_n_step_returns_match_hand_computation():
+    gamma = 0.9
+    # Three steps of three environments:
+    #   env 0: rewards 0, 0, 1, no episode end: bootstraps from the value after the rollout (2.0).
+    #   env 1: terminated at step 1 (reward -1), a new episode follows: its return stops there.
+    #   env 2: truncated at step 0 (final value 0.5), then a new episode that runs on.
+    rewards = torch.tensor([[0.0, 0.0, -1.0], [0.0, -1.0, 0.0], [1.0, 0.0, 0.0]])
+    terminated = torch.tensor([[F, F, F], [F, T, F], [F, F, F]])
+    truncated = torch.tensor([[F, F, T], [F, F, F], [F, F, F]])
+    final_values = torch.tensor([[0.0, 0.0, 0.5], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    bootstrap = torch.tensor([2.0, 3.0, 4.0])
+
+    returns = n_step_returns(rewards, terminated, truncated, final_values, bootstrap, gamma)
+
+    # env 0: R2 = 1 + .9*2 = 2.8; R1 = 0 + .9*2.8 = 2.52; R0 = .9*2.52 = 2.268
+    # env 1: R2 = 0 + .9*3 = 2.7; R1 = -1 (terminated); R0 = 0 + .9*(-1) = -0.9
+    # env 2: R2 = .9*4 = 3.6; R1 = .9*3.6 = 3.24; R0 = -1 + .9*0.5 = -0.55 (bootstraps from the final value)
+    expected = torch.tensor([[2.268, -0.9, -0.55], [2.52, -1.0, 3.24], [2.8, 2.7, 3.6]])
+    torch.testing.assert_close(returns, expected)
+
+
+def test_termination_ignores_the_bootstrap_and_truncation_uses_the_final_value():
+    rewards = torch.tensor([[-1.0, -1.0]])
+    returns = n_step_returns(
+        rewards, torch.tensor([[T, F]]), torch.tensor([[F, T]]), torch.tensor([[7.0, 7.0]]), torch.tensor([100.0, 100.0]), 0.5
+    )
+    torch.testing.assert_close(returns, torch.tensor([[-1.0, -1.0 + 0.5 * 7.0]]))
+
+
+def test_a2c_loss_parts_and_gradients():
+    log_probs = torch.tensor([[-1.0, -2.0]], requires_grad=True)
+    entropies = torch.tensor([[1.5, 0.5]], requires_grad=True)
+    values = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    returns = torch.tensor([[1.5, -2.0]])
+    loss, parts = a2c_loss(log_probs, entropies, values, returns, value_coef=0.5, entropy_coef=0.01)
+
+    advantages = torch.tensor([1.0, -1.0])
+    assert parts["policy_loss"].item() == pytest.approx(-((-1.0 * 1.0) + (-2.0 * -1.0)) / 2)
+    assert parts["value_loss"].item() == pytest.approx(0.5 * (1.0 + 1.0) / 2)
+    assert parts["entropy"].item() == pytest.approx(1.0)
+    assert loss.item() == pytest.approx(-0.5 + 0.5 * 0.5 - 0.01 * 1.0)
+
+    loss.backward()
+    # Gradient descent raises the log-probability of the action with a positive advantage and
+    # lowers the other: d loss / d log_prob = -advantage / N.
+    torch.testing.assert_close(log_probs.grad, -advantages[None] / 2)
+    # The critic learns from the value term only (the advantage is a constant in the policy term).
+    torch.testing.assert_close(values.grad, 0.5 * (values - returns).detach() / 2)
+    torch.testing.assert_close(entropies.grad, torch.full((1, 2), -0.01 / 2))

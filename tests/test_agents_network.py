@@ -1,0 +1,154 @@
+"""Encoders, recurrent cores, state resets and Agent.predict / load_agent."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from nalu_rl.agents import Agent, AgentConfig, load_agent
+from nalu_rl.agents.checkpoint import save_checkpoint
+from nalu_rl.agents.cores import CORES
+from nalu_rl.agents.network import ActorCritic
+from nalu_rl.envs.batched import TimedGridVecEnv
+
+GRID = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
+PIXELS = {"size": 5, "t_range": [5, 12], "obs_mode": "pixels"}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_net(core: str = "lstm_nac", env: dict = GRID, seed: int = 0) -> ActorCritic:
+    torch.manual_seed(seed)
+    return ActorCritic(env, AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4))
+
+
+def batch_obs(env: dict, batch: int, seed: int = 0):
+    vec = TimedGridVecEnv(num_envs=batch, **{**env, "t_range": tuple(env["t_range"])})
+    obs, _ = vec.reset(seed=seed)
+    return vec, obs
+
+
+@pytest.mark.parametrize("core", sorted(CORES))
+@pytest.mark.parametrize("env", [GRID, PIXELS], ids=["grid", "pixels"])
+def test_network_shapes_for_every_core(core, env):
+    net = make_net(core, env)
+    _, obs = batch_obs(env, 3)
+    state = net.initial_state(3)
+    logits, value, next_state = net(obs["image"], obs["instruction"], state)
+    assert logits.shape == (3, 5) and value.shape == (3,) and next_state.shape == state.shape == (3, net.state_size)
+    assert torch.isfinite(logits).all() and torch.isfinite(value).all()
+
+
+def test_registry_has_the_required_cores():
+    assert {"lstm", "lstm_nac", "lstm_nau", "gru"} <= set(CORES)
+    with pytest.raises(ValueError, match="core must be one of"):
+        AgentConfig(core="transformer")
+
+
+def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_and_t():
+    net = make_net("lstm_nac")
+    core = net.core
+    x = torch.randn(2, 17)
+    tau = torch.tensor([[0.5], [0.5]])
+    state = torch.randn(2, core.state_size)
+    hidden, units = 16, 4
+    out, new = core(x, tau, state)
+    # Changing only the previous unit output changes the LSTM's output (it is an LSTM input)...
+    other = state.clone()
+    other[:, 2 * hidden :] += 1.0
+    out2, _ = core(x, tau, other)
+    assert not torch.allclose(out[:, :hidden], out2[:, :hidden])
+    # ...and the unit's output is W [a_prev, h, tau] with W = tanh(W_hat) * sigmoid(M_hat).
+    a_prev, h = state[:, 2 * hidden :], new[:, :hidden]
+    expected = torch.cat([a_prev, h, tau], 1) @ core.unit.weight.T
+    torch.testing.assert_close(new[:, 2 * hidden :], expected)
+    assert out.shape == (2, hidden + units)
+
+
+def test_instruction_reaches_the_core_linearly_scaled_even_outside_the_training_range():
+    net = make_net("lstm_nac")
+    seen = []
+    net.core.register_forward_hook(lambda module, args, out: seen.append(args))
+    image = torch.zeros(3, 2, 5, 5)
+    instruction = torch.tensor([[5.0], [50.0], [1000.0]])
+    net(image, instruction, net.initial_state(3))
+    x, tau, _ = seen[0]
+    torch.testing.assert_close(tau, instruction * net.instruction_scale)  # neither clipped nor squashed
+    torch.testing.assert_close(x[:, -1:], tau)  # concatenated to the encoding
+    units = net.core(x, tau, net.initial_state(3))[1][:, -4:]
+    assert len({tuple(u) for u in units.tolist()}) == 3  # far-apart T stay distinct in the NAC
+
+
+def test_episode_start_resets_the_state():
+    net = make_net("lstm")
+    agent = Agent(net, {"env": GRID}, torch.device("cpu"))
+    _, obs = batch_obs(GRID, 4)
+    _, state = agent.predict(obs, deterministic=True)
+    _, state = agent.predict(obs, state, deterministic=True)
+    start = torch.tensor([True, False, True, False])
+    fresh_actions, fresh_state = agent.predict(obs, None, deterministic=True)
+    _, mixed = agent.predict(obs, state, episode_start=start, deterministic=True)
+    torch.testing.assert_close(mixed[start], fresh_state[start])
+    assert not torch.allclose(mixed[~start], fresh_state[~start])
+
+
+def test_predict_single_numpy_observation_and_batches():
+    net = make_net("lstm_nac")
+    agent = Agent(net, {"env": GRID}, torch.device("cpu"))
+    vec, obs = batch_obs(GRID, 5)
+    single = {k: v[0].numpy() for k, v in obs.items()}
+    action, state = agent.predict(single, deterministic=True)
+    assert isinstance(action, np.integer) and 0 <= action < 5
+    assert isinstance(state, np.ndarray) and state.shape == (1, agent.network.state_size)
+    action2, _ = agent.predict(single, state, episode_start=np.array([False]), deterministic=True)
+    assert isinstance(action2, np.integer)
+
+    actions_np, state_np = agent.predict({k: v.numpy() for k, v in obs.items()}, deterministic=True)
+    assert actions_np.shape == (5,) and state_np.shape == (5, agent.network.state_size)
+    actions_t, state_t = agent.predict(obs, deterministic=True)
+    assert isinstance(actions_t, torch.Tensor) and actions_t.shape == (5,)
+    np.testing.assert_array_equal(actions_t.numpy(), actions_np)
+    assert int(actions_np[0]) == int(action)
+    state_t.zero_()  # ordinary tensors, not inference tensors: callers may modify them
+    vec.step(actions_t)
+    with pytest.raises(ValueError, match="state must have shape"):
+        agent.predict(obs, torch.zeros(2, 3))
+
+
+def _write_run(tmp_path, net: ActorCritic, core: str = "lstm_nac"):
+    config = {
+        "agent": core, "core": core, "agent_config": AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4).to_dict(),
+        "env_preset": "fast", "env": GRID, "seed": 0, "frames": 0, "mode": "sync", "workers": 1,
+        "envs_per_worker": 1, "device": "cpu", "version": "0",
+    }  # fmt: skip
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    save_checkpoint(tmp_path / "checkpoints" / "latest.pt", model=net.state_dict(), optimizer={}, frames=0, updates=0, rng={})
+
+
+def test_load_agent_round_trip_and_errors(tmp_path):
+    net = make_net("lstm_nac")
+    _write_run(tmp_path, net)
+    agent = load_agent(tmp_path)
+    for name, tensor in net.state_dict().items():
+        torch.testing.assert_close(agent.network.state_dict()[name], tensor)
+    assert agent.config["agent"] == "lstm_nac"
+
+    with pytest.raises(FileNotFoundError, match="run folder not found"):
+        load_agent(tmp_path / "missing")
+    with pytest.raises(ValueError, match="device"):
+        load_agent(tmp_path, device="tpu")
+    (tmp_path / "checkpoints" / "latest.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="corrupt checkpoint"):
+        load_agent(tmp_path)
+    (tmp_path / "checkpoints" / "latest.pt").unlink()
+    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+        load_agent(tmp_path)

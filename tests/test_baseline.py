@@ -1,0 +1,203 @@
+"""The Stable-Baselines3 peer: run folder, SB3Agent.predict (single, NumPy and torch batches), CLI errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("sb3_contrib")
+
+from nalu_rl.agents import runs  # noqa: E402
+from nalu_rl.baselines import AGENT_NAME, load_sb3_agent, train_recurrent_ppo  # noqa: E402
+from nalu_rl.baselines.recurrent_ppo import checkpoint_path, is_finished  # noqa: E402
+from nalu_rl.cli import main  # noqa: E402
+from nalu_rl.envs.batched import TimedGridVecEnv  # noqa: E402
+
+TINY = {"n_envs": 4, "n_steps": 32, "batch_size": 64, "n_epochs": 1}  # 128 frames per rollout
+
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_torch_thread():
+    """Tiny networks: one thread is fastest, and much faster when other processes share the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+@pytest.fixture(scope="module")
+def baseline_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("baseline") / "rppo"
+    return train_recurrent_ppo(frames=256, seed=3, run_dir=run_dir, overrides=TINY, progress=False)
+
+
+def test_run_folder_has_config_tensorboard_and_model(baseline_run):
+    config = json.loads((baseline_run / "config.json").read_text())
+    assert config["agent"] == AGENT_NAME == "recurrent_ppo"
+    assert config["algo"] == "recurrent-ppo"
+    assert config["env_preset"] == "fast"
+    assert config["env"] == {"obs_mode": "grid", "size": 5, "t_range": [5, 12]}
+    assert config["seed"] == 3 and config["frames"] == 256
+    assert config["agent_config"]["lstm_hidden_size"] == 64 and config["agent_config"]["n_envs"] == 4
+    assert set(runs.CONFIG_KEYS) <= set(config)  # the same keys as our runs: read_config accepts it
+    assert (baseline_run / "model.zip").is_file()
+    assert not checkpoint_path(baseline_run).exists()  # the periodic checkpoint is gone once model.zip is written
+    events = list((baseline_run / "tb").glob("RecurrentPPO_*/events.out.tfevents.*"))
+    assert len(events) == 1
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(events[0]))
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    assert {"rollout/ep_rew_mean", "rollout/success_rate", "time/fps"} <= tags
+    training = json.loads((baseline_run / "training.json").read_text())
+    assert training["frames_done"] == 256 and is_finished(baseline_run)
+
+
+def test_predict_single_numpy_and_torch_batches_agree(baseline_run):
+    agent = load_sb3_agent(baseline_run)
+    assert agent.config["agent"] == "recurrent_ppo"
+    env = gym.make("nalu_rl/TimedGrid-v0", obs_mode="grid")
+    obs, _ = env.reset(seed=0, options={"instruction": 9})
+    action, state = agent.predict(obs, deterministic=True)
+    assert isinstance(action, np.int64) and 0 <= action < 5
+    assert state.shape == (1, agent.state_size) == (1, 128)
+    obs2, *_ = env.step(int(action))
+    action2, state2 = agent.predict(obs2, state=state, episode_start=np.array([False]), deterministic=True)
+
+    batch = TimedGridVecEnv(num_envs=6, obs_mode="grid")
+    tobs, _ = batch.reset(seed=list(range(6)))
+    tobs = {k: v.clone() for k, v in tobs.items()}
+    tobs["image"][0], tobs["instruction"][0] = torch.as_tensor(obs["image"]), float(obs["instruction"][0])
+    t_actions, t_state = agent.predict(tobs, state=agent.initial_state(6), episode_start=torch.ones(6, dtype=torch.bool),
+                                       deterministic=True)  # fmt: skip
+    assert isinstance(t_actions, torch.Tensor) and t_actions.shape == (6,) and t_actions.dtype == torch.int64
+    assert isinstance(t_state, torch.Tensor) and t_state.shape == (6, 128)
+    n_actions, n_state = agent.predict({k: v.numpy() for k, v in tobs.items()}, deterministic=True)
+    assert isinstance(n_actions, np.ndarray) and n_actions.tolist() == t_actions.tolist()
+    np.testing.assert_allclose(n_state, t_state.numpy(), rtol=1e-5, atol=1e-6)
+    # row 0 of the batch is the single observation: same action, same state
+    assert int(t_actions[0]) == int(action)
+    np.testing.assert_allclose(t_state[:1].numpy(), state, rtol=1e-5, atol=1e-6)
+    # episode_start resets the state: a garbage state with episode_start=True acts like a fresh one
+    garbage = torch.full((6, 128), 3.0)
+    r_actions, r_state = agent.predict(tobs, state=garbage, episode_start=torch.ones(6, dtype=torch.bool), deterministic=True)
+    assert r_actions.tolist() == t_actions.tolist() and torch.allclose(r_state, t_state, atol=1e-6)
+    # the state is carried: the second single step equals a batch step from the first step's state
+    b2 = {k: v[:1].copy() for k, v in {"image": obs2["image"][None], "instruction": obs2["instruction"][None]}.items()}
+    b_action, b_state = agent.predict(b2, state=state, episode_start=np.zeros(1, bool), deterministic=True)
+    assert int(b_action[0]) == int(action2)
+    np.testing.assert_allclose(b_state, state2, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="state must have shape"):
+        agent.predict(tobs, state=torch.zeros(6, 5))
+
+
+def test_evaluate_accepts_the_peer(baseline_run):
+    from nalu_rl.analysis.evaluate import evaluate
+
+    agent = load_sb3_agent(baseline_run)
+    results = evaluate(agent, [1, 5, 9], episodes=8, seed=0)
+    assert [r["T"] for r in results] == [1, 5, 9] and all(r["episodes"] == 8 for r in results)
+    again = evaluate(agent, [1, 5, 9], episodes=8, seed=0)
+    assert results == again  # greedy evaluation of fixed start states is reproducible
+
+
+def test_load_agent_dispatches_to_the_peer(baseline_run):
+    """``nalu_rl.load_agent`` (hence eval, report, play) opens the baseline's run folder."""
+    import nalu_rl
+    from nalu_rl.baselines import SB3Agent
+
+    assert isinstance(nalu_rl.load_agent(baseline_run), SB3Agent)
+
+
+def test_resume_extends_a_finished_run(tmp_path):
+    run_dir = train_recurrent_ppo(frames=128, run_dir=tmp_path / "r", overrides=TINY, progress=False)
+    with pytest.raises(ValueError, match="already holds a run"):
+        train_recurrent_ppo(frames=128, run_dir=run_dir, overrides=TINY, progress=False)
+    with pytest.raises(ValueError, match="cannot be changed on --resume"):
+        train_recurrent_ppo(run_dir=run_dir, resume=True, overrides={"n_epochs": 2}, progress=False)
+    train_recurrent_ppo(frames=256, run_dir=run_dir, resume=True, progress=False)
+    assert json.loads((run_dir / "config.json").read_text())["frames"] == 256
+    assert json.loads((run_dir / "training.json").read_text())["frames_done"] == 256
+    assert len(list((run_dir / "tb").iterdir())) == 1  # SB3 continues the same TensorBoard run
+
+
+def test_bad_arguments_raise_before_writing(tmp_path):
+    with pytest.raises(ValueError, match="unknown RecurrentPPO hyper-parameter 'lr'"):
+        train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"lr": 1e-3})
+    with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
+        train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"n_steps": 0})
+    with pytest.raises(ValueError, match="frames must be an integer >= 1"):
+        train_recurrent_ppo(frames=0, run_dir=tmp_path / "a")
+    with pytest.raises(FileNotFoundError):
+        train_recurrent_ppo(run_dir=tmp_path / "missing", resume=True)
+    assert not (tmp_path / "a").exists()
+    with pytest.raises(FileNotFoundError, match="run folder not found"):
+        load_sb3_agent(tmp_path / "missing")
+
+
+def test_corrupt_model_is_one_line_error(tmp_path, baseline_run):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(baseline_run, copy)
+    (copy / "model.zip").write_bytes(b"not a zip")
+    with pytest.raises(ValueError, match="corrupt model"):
+        load_sb3_agent(copy)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--algo", "ppo"], "invalid choice"),
+        (["--frames", "0"], "--frames"),
+        (["--set", "lr=0.1"], "unknown RecurrentPPO hyper-parameter"),
+        (["--set", "nonsense"], "KEY=VALUE"),
+        (["--env", "nope"], "unknown env preset 'nope'"),
+        (["--resume"], "--resume needs the run folder"),
+        (["--device", "tpu"], "--device"),
+        (["--t-min", "9", "--t-max", "3"], "--t-min"),
+    ],
+)
+def test_cli_usage_errors_exit_2(argv, message, capsys):
+    assert _exit_code(["baseline", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_refuses_existing_run_and_missing_sb3(tmp_path, capsys, monkeypatch, baseline_run):
+    assert main(["baseline", "--frames", "128", "--run-dir", str(baseline_run), "--no-eval", "--quiet"]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    monkeypatch.setitem(sys.modules, "sb3_contrib", None)  # as if the package were not installed
+    assert main(["baseline", "--frames", "128", "--run-dir", str(tmp_path / "x"), "--no-eval", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install" in err and "sb3" in err and "Traceback" not in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_cli_trains_and_evaluates(tmp_path, capsys):
+    run_dir = tmp_path / "cli"
+    argv = ["baseline", "--algo", "recurrent-ppo", "--frames", "128", "--seed", "1", "--run-dir", str(run_dir),
+            "--episodes", "4", "--t-min", "4", "--t-max", "6", "--quiet"]  # fmt: skip
+    for key, value in TINY.items():
+        argv += ["--set", f"{key}={value}"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "trained 128 frames" in out and "horizon_90" in out
+    doc = json.loads((run_dir / "extrapolation.json").read_text())
+    assert doc["agent"] == "recurrent_ppo" and [r["T"] for r in doc["results"]] == [4, 5, 6]
+
+
+def _exit_code(argv: list[str]) -> int:
+    """``main``'s status, also when argparse rejects a flag (it exits with SystemExit(2))."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code

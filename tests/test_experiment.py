@@ -1,0 +1,55 @@
+"""``nalu-rl experiment`` end to end (tiny), and its argument errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nalu_rl.cli import main
+
+
+def exit_code(argv: list[str]) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_tiny_experiment_end_to_end(tmp_path, capsys):
+    out = tmp_path / "exp"
+    argv = ["experiment", "--out", str(out), "--seeds", "1", "--frames", "1024", "--episodes", "8", "--t-max", "14",
+            "--mode", "sync", "--workers", "1", "--envs-per-worker", "16", "--jobs", "2", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    for agent in ("lstm", "lstm_nac"):
+        run = out / f"{agent}-s0"
+        config = json.loads((run / "config.json").read_text())
+        assert config["agent"] == agent and config["env"]["obs_mode"] == "grid"
+        doc = json.loads((run / "extrapolation.json").read_text())
+        assert [r["T"] for r in doc["results"]] == list(range(1, 15)) and doc["results"][0]["episodes"] == 8
+        assert (run / "extrapolation.png").is_file() and (run / "extrapolation.csv").is_file()
+        assert f"| {agent} | 1 |" in printed
+    for name in ("report.md", "extrapolation.png", "success_vs_T.png", "arrival_vs_T.png", "summary.json"):
+        assert (out / name).is_file()
+    assert str(out / "extrapolation.png") in printed and "wall time" in printed
+    import nalu_rl
+
+    load = getattr(nalu_rl, "load_agent", None) or __import__("nalu_rl.agents", fromlist=["load_agent"]).load_agent
+    assert load(out / "lstm_nac-s0").config["agent"] == "lstm_nac"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--seeds", "0"], "--seeds"),
+        (["--frames", "-5"], "--frames"),
+        (["--t-min", "20", "--t-max", "10"], "--t-min"),
+        (["--device", "tpu"], "--device"),
+        (["--agents", "nope"], "nope"),
+    ],
+)
+def test_experiment_bad_input_is_one_line_exit_2(tmp_path, capsys, args, message):
+    assert exit_code(["experiment", "--out", str(tmp_path / "x"), *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

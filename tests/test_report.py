@@ -1,0 +1,110 @@
+"""Reports over folders of evaluated runs: figures, Markdown, summary numbers, TensorBoard, CLI errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nalu_rl.analysis import evaluate as ev
+from nalu_rl.analysis import report as rp
+from nalu_rl.analysis.stats import wilson_interval
+from nalu_rl.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def fake_run(root: Path, agent: str, seed: int, cap: int | None, episodes: int = 100, t_max: int = 30) -> Path:
+    """A run folder whose agent succeeds for T <= cap and arrives at cap + 1 beyond (cap None: fails everywhere)."""
+    results = []
+    for t in range(1, t_max + 1):
+        wins = episodes if cap is not None and t <= cap else 0
+        lo, hi = wilson_interval(wins, episodes)
+        arrival = float(t if cap is not None and t <= cap else (cap or 0) + 1)
+        results.append(
+            {"T": t, "episodes": episodes, "successes": wins, "success_rate": wins / episodes, "success_ci95": [lo, hi],
+             "mean_reward": 2 * wins / episodes - 1, "arrival_rate": 1.0, "mean_arrival_time": arrival,
+             "timing_mae": abs(arrival - t)}  # fmt: skip
+        )
+    doc = ev.summarize(results, agent=agent, seed=seed, train_range=(5, 12), sample=False)
+    run = root / f"{agent}-s{seed}"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"agent": agent, "seed": seed}))
+    ev.write_json(run / ev.RESULT_FILE, doc)
+    return run
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    root = tmp_path / "sweep"
+    for seed, cap in enumerate([12, 13, 15]):
+        fake_run(root, "lstm", seed, cap)
+    for seed, cap in enumerate([18, 30, 20, None]):
+        fake_run(root, "lstm_nac", seed, cap)
+    return root
+
+
+def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
+    report = rp.make_report(sweep)
+    for name in ("success_vs_T.png", "arrival_vs_T.png", "extrapolation.png"):
+        assert (sweep / name).read_bytes()[:8] == PNG
+    assert list((sweep / "tb").glob("events.out.tfevents.*"))
+    summary = json.loads((sweep / "summary.json").read_text())
+    lstm, nac = summary["agents"]["lstm"], summary["agents"]["lstm_nac"]
+    assert lstm["seeds"] == [0, 1, 2] and nac["seeds"] == [0, 1, 2, 3]
+    assert lstm["horizon_90"] == {"per_seed": [12, 13, 15], "median": 13, "min": 12, "max": 15}
+    # None (fails at T=5) ranks lowest: sorted [none, 18, 20, 30] -> median (18 + 20) / 2
+    assert nac["horizon_90"]["per_seed"] == [18, 30, 20, None]
+    assert nac["horizon_90"]["median"] == 19 and nac["horizon_90"]["min"] is None and nac["horizon_90"]["max"] == 30
+    assert lstm["paper_horizon"] == 13 and nac["paper_horizon"] == 19
+    assert lstm["success_inside"] == [1.0, 1.0, 1.0] and nac["success_inside"][3] == 0.0
+    assert lstm["success_beyond"][1] == pytest.approx(1 / 18)  # T=13 of 13..30
+    assert lstm["success_vs_T"]["mean"][12] == pytest.approx(2 / 3, abs=1e-4)  # T = 13: seeds 1 and 2
+    text = (sweep / "report.md").read_text()
+    assert "| lstm | 3 | **13** [12–15]" in text
+    assert "| lstm_nac | 4 | **19** [none–≥30]" in text
+    assert "| lstm_nac-s1 | lstm_nac | 1 | ≥30 | ≥30 |" in text
+    assert "![success and arrival time vs T](extrapolation.png)" in text
+    assert report["markdown"] in text and report["files"]["figure"] == str(sweep / "extrapolation.png")
+
+
+def test_aggregate_band_is_student_t_over_seeds_or_wilson_for_one_seed(tmp_path):
+    docs = [ev.read_result(fake_run(tmp_path, "lstm", s, cap)) for s, cap in enumerate([12, 14])]
+    g = rp.aggregate(docs)["lstm"]
+    i = list(g["T"]).index(13)  # rates 0 and 1: mean 0.5, sd 0.707, t(1) = 12.706 -> clipped to [0, 1]
+    assert g["mean"][i] == 0.5 and (g["lo"][i], g["hi"][i]) == (0.0, 1.0)
+    single = rp.aggregate(docs[:1])["lstm"]
+    assert single["lo"][0] == pytest.approx(wilson_interval(100, 100)[0])
+
+
+def test_sampled_runs_form_their_own_group(tmp_path):
+    run = fake_run(tmp_path, "lstm", 0, 12)
+    doc = ev.read_result(run)
+    doc["policy"] = "sampled"
+    other = tmp_path / "lstm-s0-sampled"
+    other.mkdir()
+    ev.write_json(other / ev.RESULT_FILE, doc)
+    report = rp.make_report(tmp_path, tensorboard=False)
+    assert list(report["agents"]) == ["lstm", "lstm [sampled]"]
+    assert report["agents"]["lstm [sampled]"]["paper_horizon"] is None
+    assert not (tmp_path / "tb").exists()
+
+
+def test_report_cli(sweep, capsys):
+    assert main(["report", str(sweep), "--title", "demo"]) == 0
+    out = capsys.readouterr().out
+    assert "| lstm_nac | 4 |" in out and str(sweep / "extrapolation.png") in out
+    assert (sweep / "report.md").read_text().startswith("# demo\n")
+
+
+def test_report_cli_errors_are_one_line_exit_2(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    bad = tmp_path / "bad" / "run"
+    bad.mkdir(parents=True)
+    (bad / "extrapolation.json").write_text("{not json")
+    for folder, message in ((tmp_path / "nope", "folder not found"), (tmp_path / "empty", "no extrapolation.json"),
+                            (tmp_path / "bad", "unreadable")):  # fmt: skip
+        assert main(["report", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err

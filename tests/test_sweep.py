@@ -1,0 +1,141 @@
+"""``nalu-rl sweep`` in the local process pool: train + evaluate, skip, resume, failures by name."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from nalu_rl.cli import main
+from nalu_rl.sweep import RECORD_KEYS, SUMMARY_FILE, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = {"mode": "sync", "workers": 1, "envs_per_worker": 8}  # 128 frames per update, one core per run
+SWEEP = {"env": "fast", "frames": 256, "episodes": 4, "t_min": 4, "t_max": 6}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    """2 agents × 2 seeds: one new run, one interrupted run to resume, one that fails while training, one damaged."""
+    from nalu_rl.agents import train
+
+    tmp = tmp_path_factory.mktemp("sweep")
+    out = tmp / "out"
+    # lstm-s1 was interrupted at 128 of 256 frames by an earlier sweep
+    train(agent="lstm", frames=128, seed=1, run_dir=out / "lstm-s1", progress=False, **TINY)
+    # a preset that passes validation but diverges at once (T · 1e300 overflows): fails inside its worker
+    broken = tmp / "broken.toml"
+    broken.write_text((ROOT / "agents" / "lstm.toml").read_text().replace("instruction_scale = 0.1", "instruction_scale = 1e300"))
+    # broken-s1's folder is damaged
+    (out / "broken-s1").mkdir(parents=True)
+    (out / "broken-s1" / "config.json").write_text("{ not json")
+    records = run_sweep(["lstm", str(broken)], [0, 1], out=out, jobs=2, progress=False, train_options=TINY, **SWEEP)
+    return out, broken, records
+
+
+def test_records_one_per_run_in_order(sweep):
+    out, _, records = sweep
+    assert [r["name"] for r in records] == ["lstm-s0", "lstm-s1", "broken-s0", "broken-s1"]
+    assert all(set(r) == set(RECORD_KEYS) for r in records)
+    by = {r["name"]: r for r in records}
+    assert by["lstm-s0"]["status"] == "ok" and by["lstm-s0"]["trained"] and not by["lstm-s0"]["resumed"]
+    assert by["lstm-s1"]["status"] == "ok" and by["lstm-s1"]["resumed"]
+    for name in ("lstm-s0", "lstm-s1"):
+        doc = json.loads((out / name / "extrapolation.json").read_text())
+        assert [r["T"] for r in doc["results"]] == [4, 5, 6] and doc["results"][0]["episodes"] == 4
+        assert by[name]["horizon_90"] == doc["horizon_90"] and by[name]["frames"] == 256
+        assert by[name]["run_dir"] == str((out / name).resolve())
+
+
+def test_resumed_run_continued_its_checkpoint(sweep):
+    import torch
+
+    out, _, _ = sweep
+    config = json.loads((out / "lstm-s1" / "config.json").read_text())
+    assert config["frames"] == 256 and config["seed"] == 1
+    assert torch.load(out / "lstm-s1" / "checkpoints" / "latest.pt", weights_only=True)["frames"] == 256
+
+
+def test_failures_are_reported_by_name_and_others_complete(sweep):
+    out, _, records = sweep
+    by = {r["name"]: r for r in records}
+    # T · 1e300 overflows: the loss or the action probabilities turn non-finite in the first rollout
+    assert by["broken-s0"]["status"] == "failed"
+    assert by["broken-s0"]["error"].startswith(("FloatingPointError: training diverged", "RuntimeError: probability tensor"))
+    assert by["broken-s1"]["status"] == "failed" and "config.json" in by["broken-s1"]["error"]
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert summary["backend"] == "local" and summary["counts"] == {"ok": 2, "skipped": 0, "failed": 2, "interrupted": 0}
+    tracebacks = {r["name"]: r.get("traceback") or "" for r in summary["runs"]}
+    assert tracebacks["broken-s0"].startswith("Traceback") and by["broken-s0"]["error"].split(":")[0] in tracebacks["broken-s0"]
+    workers = {r["worker"] for r in records if r["status"] == "ok" or r["name"] == "broken-s0"}
+    assert None not in workers and not any(w.endswith(f":{os.getpid()}") for w in workers)  # ran in pool processes
+    assert 1 <= len(workers) <= 2  # jobs=2: the pool's processes take one run after another
+
+
+def test_rerun_skips_finished_runs_and_cli_exits_1_on_failures(sweep, capsys):
+    out, broken, _ = sweep
+    argv = ["sweep", "--agents", f"lstm,{broken}", "--seeds", "2", "--env", "fast", "--frames", "256", "--episodes", "4",
+            "--t-min", "4", "--t-max", "6", "--out", str(out), "--mode", "sync", "--workers", "1", "--envs-per-worker", "8",
+            "--quiet"]  # fmt: skip
+    before = (out / "lstm-s0" / "extrapolation.json").stat().st_mtime_ns
+    # broken-s0's folder now holds a run that diverged: remove it so that the re-run only skips and settles failures
+    import shutil
+
+    shutil.rmtree(out / "broken-s0")
+    (out / "broken-s0").mkdir()
+    (out / "broken-s0" / "config.json").write_text("[]")
+    assert main(argv) == 1
+    table = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in table.splitlines() if line.split() and line.split()[0].endswith(("-s0", "-s1"))}
+    assert "skipped" in lines["lstm-s0"] and "skipped" in lines["lstm-s1"]
+    assert "failed" in lines["broken-s0"] and "failed" in lines["broken-s1"]
+    assert "2 run(s) failed: broken-s0, broken-s1" in table
+    assert (out / "lstm-s0" / "extrapolation.json").stat().st_mtime_ns == before  # not evaluated again
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert all(r["worker"] is None for r in summary["runs"])  # nothing was started
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--agents", "nope"], "unknown agent preset 'nope'"),
+        (["--seeds", "0"], "--seeds"),
+        (["--seeds", "1,1"], "--seeds"),
+        (["--env", "nope"], "unknown env preset 'nope'"),
+        (["--frames", "0"], "--frames"),
+        (["--t-min", "9", "--t-max", "3"], "--t-min"),
+        (["--jobs", "0"], "--jobs"),
+        (["--agents", "lstm,lstm"], "agents repeat"),
+    ],
+)
+def test_cli_usage_errors_exit_2(argv, message, tmp_path, capsys):
+    try:
+        code = main(["sweep", "--out", str(tmp_path / "out"), "--quiet", *argv])
+    except SystemExit as exc:  # argparse rejected the flag
+        code = exc.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing started
+
+
+def test_ray_address_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[ray\]'"):
+        run_sweep(["lstm"], [0], out=tmp_path / "out", ray_address="auto", progress=False, **SWEEP)
+    assert main(["sweep", "--agents", "lstm", "--seeds", "1", "--out", str(tmp_path / "out"), "--ray-address", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert "pip install -e '.[ray]'" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_seed_and_agent_parsing():
+    from nalu_rl.cli.commands.sweep import parse_agents, parse_seeds
+
+    assert parse_seeds("3") == [0, 1, 2]
+    assert parse_seeds("4,9") == [4, 9] and parse_seeds("7,") == [7]
+    assert parse_seeds("2-4") == [2, 3, 4]
+    assert parse_agents("lstm, lstm_nac,recurrent_ppo") == ["lstm", "lstm_nac", "recurrent_ppo"]

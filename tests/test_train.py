@@ -1,0 +1,169 @@
+"""Training runs: config.json, TensorBoard, checkpoints and resume, determinism, signals, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from nalu_rl.agents import load_agent, train
+from nalu_rl.agents.checkpoint import load_checkpoint, save_checkpoint
+from nalu_rl.cli import main
+
+# Small and quick: 8 environments x 16 steps = 128 frames per update.
+SMALL = {"mode": "sync", "workers": 1, "envs_per_worker": 8, "progress": False}
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def params(run_dir: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(run_dir / "checkpoints" / "latest.pt")["model"]
+
+
+def test_config_json_tensorboard_and_checkpoint(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    run_dir = train(agent="lstm_nac", env="fast", frames=512, seed=3, run_dir=tmp_path / "run", **SMALL)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["agent"] == "lstm_nac" and config["core"] == "lstm_nac" and config["env_preset"] == "fast"
+    assert config["env"] == {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
+    assert (config["seed"], config["frames"], config["mode"], config["workers"], config["envs_per_worker"]) == (3, 512, "sync", 1, 8)
+    assert config["device"] == "cpu" and config["version"]
+    assert config["agent_config"]["core"] == "lstm_nac" and "lr" in config["agent_config"]
+
+    checkpoint = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert checkpoint["frames"] == 512 and checkpoint["updates"] == 4
+    assert set(checkpoint) >= {"model", "optimizer", "frames", "rng"}
+    assert not [p for p in (run_dir / "checkpoints").iterdir() if p.name != "latest.pt"]  # no temp files left
+
+    events = EventAccumulator(str(run_dir / "tb"))
+    events.Reload()
+    tags = set(events.Tags()["scalars"])
+    assert {
+        "episode/return", "episode/success_rate", "episode/length", "perf/env_steps_per_s",
+        "loss/policy", "loss/value", "loss/entropy", "train/lr", "train/grad_norm",
+    } <= tags  # fmt: skip
+    assert any(tag.startswith("success_by_T/T") for tag in tags)
+    assert events.Scalars("train/lr")[-1].step == 512  # step = environment frames
+    assert events.PluginTagToContent("hparams")
+
+    agent = load_agent(run_dir)
+    assert agent.config == config
+
+
+def test_sync_training_is_deterministic(tmp_path):
+    a = train(agent="lstm_nac", frames=384, seed=7, run_dir=tmp_path / "a", **SMALL)
+    b = train(agent="lstm_nac", frames=384, seed=7, run_dir=tmp_path / "b", **SMALL)
+    c = train(agent="lstm_nac", frames=384, seed=8, run_dir=tmp_path / "c", **SMALL)
+    pa, pb, pc = params(a), params(b), params(c)
+    assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    assert not all(torch.equal(pa[k], pc[k]) for k in pa)
+
+
+def test_checkpoint_round_trip_is_atomic(tmp_path):
+    path = tmp_path / "ck.pt"
+    model = {"w": torch.randn(3, 4)}
+    save_checkpoint(path, model=model, optimizer={"state": {}}, frames=10, updates=2, rng={"torch": torch.get_rng_state()})
+    loaded = load_checkpoint(path)
+    torch.testing.assert_close(loaded["model"]["w"], model["w"])
+    assert (loaded["frames"], loaded["updates"]) == (10, 2)
+    assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
+
+
+def test_resume_continues_counting_frames(tmp_path):
+    run_dir = train(agent="lstm", frames=256, run_dir=tmp_path / "run", **SMALL)
+    before = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    train(run_dir=run_dir, frames=640, resume=True, progress=False)
+    after = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert (before["frames"], after["frames"]) == (256, 640)
+    assert after["updates"] == before["updates"] + 3
+    assert json.loads((run_dir / "config.json").read_text())["frames"] == 640
+    assert not all(torch.equal(before["model"][k], after["model"][k]) for k in before["model"])
+    with pytest.raises(ValueError, match="started with"):
+        train(agent="lstm_nac", run_dir=run_dir, resume=True, progress=False)
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str]:
+    code = main(["train", *argv])
+    err = capsys.readouterr().err
+    return code, err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--agent", "nope"], "unknown agent preset 'nope'"),
+        (["--agent", "lstm", "--frames", "0"], "frames must be an integer >= 1"),
+        (["--agent", "lstm", "--frames", "-5"], "frames must be an integer >= 1"),
+        (["--agent", "lstm", "--device", "tpu"], "device must be"),
+        (["--agent", "lstm", "--workers", "0"], "workers must be an integer >= 1"),
+        (["--agent", "lstm", "--set", "lr=-1"], "lr must be a number > 0"),
+        (["--resume", "--run-dir", "does/not/exist"], "run folder not found"),
+        ([], "agent preset is required"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, message):
+    monkeypatch.chdir(tmp_path)
+    code, err = _cli(capsys, *argv)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()  # nothing written
+
+
+def test_corrupt_checkpoint_and_existing_run_are_refused_without_overwriting(tmp_path, capsys):
+    run_dir = train(agent="lstm", frames=128, run_dir=tmp_path / "run", **SMALL)
+    latest = run_dir / "checkpoints" / "latest.pt"
+    latest.write_bytes(b"\x00garbage")
+    config_before = (run_dir / "config.json").read_text()
+
+    code, err = _cli(capsys, "--resume", "--run-dir", str(run_dir))
+    assert code == 2 and "corrupt checkpoint" in err and len(err.strip().splitlines()) == 1
+    assert latest.read_bytes() == b"\x00garbage" and (run_dir / "config.json").read_text() == config_before
+
+    code, err = _cli(capsys, "--agent", "lstm", "--run-dir", str(run_dir))
+    assert code == 2 and "already holds a run" in err
+    assert latest.read_bytes() == b"\x00garbage" and (run_dir / "config.json").read_text() == config_before
+
+
+def _wait_for(predicate, timeout: float = 120.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def test_sigterm_saves_a_checkpoint_then_resume_continues(tmp_path):
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm", "--frames", "1e9", "--mode", "sync",
+           "--workers", "1", "--envs-per-worker", "8", "--run-dir", str(run_dir), "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait_for(lambda: (run_dir / "tb").is_dir() and (run_dir / "checkpoints" / "latest.pt").exists(), what="start")
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "stopped by SIGTERM" in err and "--resume" in err and "Traceback" not in err
+    stopped = load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"]
+    assert stopped > 0
+
+    target = stopped + 256
+    done = subprocess.run([*cmd[:4], "--resume", "--run-dir", str(run_dir), "--frames", str(target), "--no-progress"],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"] == target

@@ -1,0 +1,68 @@
+"""Asynchronous (A3C) workers: shared training, and a dead worker stops the run with a clear reason."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+
+import pytest
+import torch
+
+from nalu_rl.agents import AgentConfig, WorkerError, load_agent, train
+from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.network import ActorCritic
+from nalu_rl.agents.trainer import prepare, run
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_async_workers_update_the_shared_network(tmp_path):
+    run_dir = train(agent="lstm_nac", frames=2048, mode="async", workers=2, envs_per_worker=8, run_dir=tmp_path / "run", progress=False)
+    config = json.loads((run_dir / "config.json").read_text())
+    checkpoint = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert checkpoint["frames"] >= 2048 and checkpoint["updates"] >= 16
+    torch.manual_seed(config["seed"])
+    initial = ActorCritic(config["env"], AgentConfig.from_dict(config["agent_config"])).state_dict()
+    assert not all(torch.equal(initial[k], v) for k, v in checkpoint["model"].items())
+    assert load_agent(run_dir).config["mode"] == "async"
+    assert not (run_dir / "errors").exists()
+
+
+def test_a_killed_worker_stops_training_and_is_named(tmp_path):
+    def kill_a_worker():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            workers = [p for p in multiprocessing.active_children() if p.name == "nalu-rl-worker-1"]
+            if workers and workers[0].pid and (tmp_path / "run" / "tb").is_dir():
+                time.sleep(3.0)  # let it start stepping
+                os.kill(workers[0].pid, signal.SIGKILL)
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
+    killer.start()
+    started = time.monotonic()
+    with pytest.raises(WorkerError, match=r"worker 1 died: killed by signal SIGKILL"):
+        train(agent="lstm", frames=10**12, mode="async", workers=2, envs_per_worker=4, run_dir=tmp_path / "run", progress=False)
+    killer.join()
+    assert time.monotonic() - started < 150
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("nalu-rl-worker")]
+    load_checkpoint(tmp_path / "run" / "checkpoints" / "latest.pt")  # the last good checkpoint is intact
+
+
+def test_a_worker_that_raises_is_reported_with_its_error(tmp_path):
+    plan = prepare(agent="lstm", frames=10**12, mode="async", workers=2, envs_per_worker=4, run_dir=tmp_path / "run")
+    # A config only the workers act on: they fail building their environments.
+    plan.config["env"]["time_limit"] = 0
+    with pytest.raises(WorkerError, match=r"worker \d died: ValueError: time_limit must be None or an integer >= 1"):
+        run(plan, progress=False)
+    assert list((tmp_path / "run" / "errors").glob("worker-*.txt"))
