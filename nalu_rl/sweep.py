@@ -391,9 +391,10 @@ def run_sweep(
     runs in flight (default: as many as the cores hold locally, as many as the cluster schedules
     on Ray). ``train_options`` may set ``mode``, ``workers``, ``envs_per_worker`` and
     ``overrides`` (hyper-parameters of our agents; the ``recurrent_ppo`` peer keeps its defaults)
-    for every run; ``gpus_per_run`` is what each Ray task asks for on a CUDA device. Records (:data:`RECORD_KEYS`) have status
-    ``ok`` (trained and/or evaluated now), ``skipped`` (already done), ``failed`` (with
-    ``error``) or ``interrupted``; they are also written to ``out/sweep.json``.
+    for every run; ``gpus_per_run`` is what each Ray task asks for on a CUDA device. Records
+    (:data:`RECORD_KEYS`) have status ``ok`` (trained and/or evaluated now), ``skipped`` (already
+    done), ``failed`` (with ``error``) or ``interrupted``; they are also written, with the failures'
+    tracebacks, to ``out/sweep.json``.
 
     Raises ValueError (or a preset error) for bad arguments before anything runs, ImportError
     when ``ray_address`` is given without Ray installed, ConnectionError when the cluster cannot
@@ -479,7 +480,8 @@ def format_record(record: dict[str, Any]) -> str:
     parts = [f"{record['name']}: {record['status']}"]
     if record["status"] in ("ok", "skipped"):
         parts.append(f"horizon_90={record['horizon_90']} horizon_50={record['horizon_50']}")
-        what = [w for w in ("resumed" if record["resumed"] else "trained" if record["trained"] else "", "evaluated" if record["evaluated"] else "") if w]
+        trained = "resumed" if record["resumed"] else "trained" if record["trained"] else ""
+        what = [w for w in (trained, "evaluated" if record["evaluated"] else "") if w]
         if what:
             parts.append(f"({' + '.join(what)} in {record['seconds']:.1f} s)")
     elif record.get("error"):

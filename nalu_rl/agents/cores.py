@@ -34,6 +34,19 @@ def build_core(name: str, input_size: int, hidden_size: int, unit_size: int) -> 
     return CORES[name](input_size=input_size, hidden_size=hidden_size, unit_size=unit_size)
 
 
+def lstm_cell(input_size: int, hidden_size: int) -> nn.LSTMCell:
+    """An LSTM cell whose forget gates start open (bias 1), so state is kept by default.
+
+    Counting time is remembering: with the forget gate near 1 the cell state can accumulate
+    from the first update on (Gers et al., 2000; Jozefowicz et al., 2015).
+    """
+    cell = nn.LSTMCell(input_size, hidden_size)
+    with torch.no_grad():
+        for bias in (cell.bias_ih, cell.bias_hh):  # gate order: input, forget, cell, output
+            bias[hidden_size : 2 * hidden_size] = 0.5  # 0.5 + 0.5: a forget-gate bias of 1 in total
+    return cell
+
+
 class Core(nn.Module):
     output_size: int
     state_size: int
@@ -48,7 +61,7 @@ class LSTMCore(Core):
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
-        self.cell = nn.LSTMCell(input_size, hidden_size)
+        self.cell = lstm_cell(input_size, hidden_size)
         self.hidden_size = hidden_size
         self.output_size = hidden_size
         self.state_size = 2 * hidden_size
@@ -90,7 +103,7 @@ class LSTMUnitCore(Core):
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
-        self.cell = nn.LSTMCell(input_size + unit_size, hidden_size)
+        self.cell = lstm_cell(input_size + unit_size, hidden_size)
         self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 1, unit_size)
         self.sizes = [hidden_size, hidden_size, unit_size]
         self.output_size = hidden_size + unit_size

@@ -50,7 +50,7 @@ def play(
     import gymnasium as gym
     import torch
 
-    import nalu_rl
+    from nalu_rl import load_agent
     from nalu_rl.envs import ENV_ID
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
@@ -60,9 +60,10 @@ def play(
     _check_int("episodes", episodes, 1, MAX_EPISODES)
     _check_int("seed", seed, 0)
     _check_int("scale", scale, 1, 16)
-    for name, value in (("fps", fps), ("hold", hold)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (0 < value < 1000 or (name == "hold" and value == 0)):
-            raise ValueError(f"{name} must be a number in (0, 1000), got {value!r}")
+    if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:
+        raise ValueError(f"fps must be a number in (0, 1000), got {fps!r}")
+    if isinstance(hold, bool) or not isinstance(hold, numbers.Real) or not 0 <= hold < 1000:
+        raise ValueError(f"hold must be a number of seconds in [0, 1000), got {hold!r}")
     out = Path(out)
     if out.suffix.lower() != ".gif":
         raise ValueError(f"the output must be a .gif file, got {out}")
@@ -70,9 +71,6 @@ def play(
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
 
-    load_agent = getattr(nalu_rl, "load_agent", None)
-    if load_agent is None:
-        from nalu_rl.agents import load_agent
     agent = load_agent(run_dir, device=device)
     env_kwargs = dict(agent.config["env"])
     env_kwargs["t_range"] = tuple(env_kwargs["t_range"])

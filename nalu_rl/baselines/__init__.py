@@ -21,5 +21,6 @@ from nalu_rl.baselines.recurrent_ppo import (
 )
 
 __all__ = [
-    "AGENT_NAME", "ALGOS", "BaselineInterrupted", "DEFAULTS", "DEFAULT_FRAMES", "SB3Agent", "is_finished", "load_sb3_agent", "train_recurrent_ppo",
+    "AGENT_NAME", "ALGOS", "BaselineInterrupted", "DEFAULTS", "DEFAULT_FRAMES", "SB3Agent", "is_finished",
+    "load_sb3_agent", "train_recurrent_ppo",
 ]  # fmt: skip

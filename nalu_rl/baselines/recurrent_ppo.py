@@ -170,7 +170,9 @@ def make_vec_env(env_kwargs: dict[str, Any], n_envs: int, seed: int):
     from stable_baselines3.common.vec_env import DummyVecEnv
 
     kwargs = {**env_kwargs, "t_range": tuple(env_kwargs["t_range"])}
-    return sb3_make_vec_env(ENV_ID, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=_SuccessInfo, vec_env_cls=DummyVecEnv)
+    return sb3_make_vec_env(
+        ENV_ID, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=_SuccessInfo, vec_env_cls=DummyVecEnv
+    )
 
 
 def train_recurrent_ppo(
@@ -330,7 +332,9 @@ def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict
     for path in (checkpoint_path(run_dir), model_path(run_dir)):
         if path.is_file():
             return config, path
-    raise FileNotFoundError(f"nothing to resume in {run_dir}: neither {checkpoint_path(run_dir)} nor {model_path(run_dir)} exists")
+    raise FileNotFoundError(
+        f"nothing to resume in {run_dir}: neither {checkpoint_path(run_dir)} nor {model_path(run_dir)} exists"
+    )
 
 
 def _check_int(name: str, value: Any, minimum: int) -> None:
@@ -432,10 +436,8 @@ class SB3Agent:
             if flat.shape != (batch, self.state_size):
                 raise ValueError(f"state must have shape ({batch}, {self.state_size}), got {tuple(np.shape(state))}")
             half = self._layers * self._hidden
-            lstm_state = tuple(
-                np.ascontiguousarray(flat[:, i * half : (i + 1) * half].reshape(batch, self._layers, self._hidden).transpose(1, 0, 2))
-                for i in (0, 1)
-            )
+            parts = (flat[:, i * half : (i + 1) * half].reshape(batch, self._layers, self._hidden) for i in (0, 1))
+            lstm_state = tuple(np.ascontiguousarray(part.transpose(1, 0, 2)) for part in parts)  # (layers, B, hidden)
         start = None if episode_start is None else _numpy(episode_start).reshape(batch).astype(np.float32)
         actions, (h, c) = self.model.predict(np_obs, state=lstm_state, episode_start=start, deterministic=deterministic)
         actions = np.asarray(actions, dtype=np.int64).reshape(batch)

@@ -72,7 +72,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--mode", choices=("async", "sync"), default=None, help="training mode of every run (default: the preset's)")
     parser.add_argument("--workers", type=int_in(1), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
-    parser.add_argument("--envs-per-worker", type=int_in(1), default=None, metavar="N", help="environments per worker (default: the preset's)")
+    parser.add_argument(
+        "--envs-per-worker", type=int_in(1), default=None, metavar="N", help="environments per worker (default: the preset's)"
+    )
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a hyper-parameter of every agent preset (not the recurrent_ppo peer), e.g. --set lr=3e-4 (repeatable)",
