@@ -39,6 +39,26 @@ def test_termination_ignores_the_bootstrap_and_truncation_uses_the_final_value()
     torch.testing.assert_close(returns, torch.tensor([[-1.0, -1.0 + 0.5 * 7.0]]))
 
 
+def test_lambda_returns_match_hand_computation():
+    gamma, lam = 0.9, 0.5
+    # One environment, three steps, no episode end; the critic's values V0..V2, then bootstrap V3 = 2.
+    rewards = torch.tensor([[0.0], [0.0], [1.0]])
+    no = torch.zeros(3, 1, dtype=torch.bool)
+    values = torch.tensor([[1.0], [3.0], [5.0]])
+    returns = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, lam)
+    # R2 = 1 + .9*2 = 2.8
+    # R1 = 0 + .9*(.5*V2 + .5*R2) = .9*(2.5 + 1.4) = 3.51
+    # R0 = 0 + .9*(.5*V1 + .5*R1) = .9*(1.5 + 1.755) = 2.9295
+    torch.testing.assert_close(returns, torch.tensor([[2.9295], [3.51], [2.8]]))
+    # λ = 0: one-step TD targets r_t + γ V_{t+1}; λ = 1: the n-step returns whatever the values
+    td = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 0.0)
+    torch.testing.assert_close(td, torch.tensor([[0.9 * 3.0], [0.9 * 5.0], [2.8]]))
+    n_step = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 1.0)
+    torch.testing.assert_close(n_step, n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma))
+    with pytest.raises(ValueError, match="values"):
+        n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, lam=0.5)
+
+
 def test_a2c_loss_parts_and_gradients():
     log_probs = torch.tensor([[-1.0, -2.0]], requires_grad=True)
     entropies = torch.tensor([[1.5, 0.5]], requires_grad=True)

@@ -54,7 +54,7 @@ def test_registry_has_the_required_cores():
         AgentConfig(core="transformer")
 
 
-def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_and_t():
+def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_constant():
     net = make_net("lstm_nac")
     core = net.core
     x = torch.randn(2, 17)
@@ -67,9 +67,9 @@ def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_and_t():
     other[:, 2 * hidden :] += 1.0
     out2, _ = core(x, tau, other)
     assert not torch.allclose(out[:, :hidden], out2[:, :hidden])
-    # ...and the unit's output is W [a_prev, h, tau] with W = tanh(W_hat) * sigmoid(M_hat).
+    # ...and the unit's output is W [a_prev, h, tau, 1] with W = tanh(W_hat) * sigmoid(M_hat).
     a_prev, h = state[:, 2 * hidden :], new[:, :hidden]
-    expected = torch.cat([a_prev, h, tau], 1) @ core.unit.weight.T
+    expected = torch.cat([a_prev, h, tau, torch.ones(2, 1)], 1) @ core.unit.weight.T
     torch.testing.assert_close(new[:, 2 * hidden :], expected)
     assert out.shape == (2, hidden + units)
 

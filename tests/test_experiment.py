@@ -33,10 +33,9 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
     for name in ("report.md", "extrapolation.png", "success_vs_T.png", "arrival_vs_T.png", "summary.json"):
         assert (out / name).is_file()
     assert str(out / "extrapolation.png") in printed and "wall time" in printed
-    import nalu_rl
+    from nalu_rl import load_agent
 
-    load = getattr(nalu_rl, "load_agent", None) or __import__("nalu_rl.agents", fromlist=["load_agent"]).load_agent
-    assert load(out / "lstm_nac-s0").config["agent"] == "lstm_nac"
+    assert load_agent(out / "lstm_nac-s0").config["agent"] == "lstm_nac"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from nalu_rl.cli import main
 from nalu_rl.sweep import RECORD_KEYS, SUMMARY_FILE, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-TINY = {"mode": "sync", "workers": 1, "envs_per_worker": 8}  # 128 frames per update, one core per run
+# 16 steps × 8 envs = 128 frames per update, one core per run
+TINY = {"mode": "sync", "workers": 1, "envs_per_worker": 8, "overrides": {"n_steps": 16}}
 SWEEP = {"env": "fast", "frames": 256, "episodes": 4, "t_min": 4, "t_max": 6}
 
 
@@ -28,7 +30,9 @@ def sweep(tmp_path_factory):
     train(agent="lstm", frames=128, seed=1, run_dir=out / "lstm-s1", progress=False, **TINY)
     # a preset that passes validation but diverges at once (T · 1e300 overflows): fails inside its worker
     broken = tmp / "broken.toml"
-    broken.write_text((ROOT / "agents" / "lstm.toml").read_text().replace("instruction_scale = 0.1", "instruction_scale = 1e300"))
+    preset = (ROOT / "agents" / "lstm.toml").read_text()
+    broken.write_text(re.sub(r"(?m)^instruction_scale = .*$", "instruction_scale = 1e300", preset))
+    assert broken.read_text() != preset
     # broken-s1's folder is damaged
     (out / "broken-s1").mkdir(parents=True)
     (out / "broken-s1" / "config.json").write_text("{ not json")

@@ -18,7 +18,7 @@ from nalu_rl.agents.checkpoint import load_checkpoint, save_checkpoint
 from nalu_rl.cli import main
 
 # Small and quick: 8 environments x 16 steps = 128 frames per update.
-SMALL = {"mode": "sync", "workers": 1, "envs_per_worker": 8, "progress": False}
+SMALL = {"mode": "sync", "workers": 1, "envs_per_worker": 8, "progress": False, "overrides": {"n_steps": 16}}
 
 
 @pytest.fixture(autouse=True)
@@ -70,6 +70,27 @@ def test_sync_training_is_deterministic(tmp_path):
     pa, pb, pc = params(a), params(b), params(c)
     assert all(torch.equal(pa[k], pb[k]) for k in pa)
     assert not all(torch.equal(pa[k], pc[k]) for k in pa)
+
+
+def test_a_short_run_learns_to_arrive_on_time(tmp_path):
+    """On a 3×3 grid with T in 2..4, 300k frames (about 30 s) take greedy success from ~0 to most episodes.
+
+    Waiting exactly T - distance steps before moving is what the task asks; a learner with a
+    wrong sign, a broken return or a state that does not reset stays near the untrained rate.
+    """
+    from nalu_rl.analysis.evaluate import evaluate
+
+    env = tmp_path / "small.toml"
+    env.write_text('size = 3\nt_range = [2, 4]\nobs_mode = "grid"\n')
+    options = {**SMALL, "envs_per_worker": 32}
+
+    def success(run_dir: Path) -> list[float]:
+        return [r["success_rate"] for r in evaluate(load_agent(run_dir), [2, 3, 4], 100)]
+
+    untrained = success(train(agent="lstm", env=str(env), frames=1, seed=0, run_dir=tmp_path / "untrained", **options))
+    trained = success(train(agent="lstm", env=str(env), frames=300_000, seed=0, run_dir=tmp_path / "trained", **options))
+    assert max(untrained) < 0.15, untrained
+    assert min(trained) >= 0.5, trained
 
 
 def test_checkpoint_round_trip_is_atomic(tmp_path):

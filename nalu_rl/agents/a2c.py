@@ -15,6 +15,8 @@ def n_step_returns(
     final_values: torch.Tensor,
     bootstrap: torch.Tensor,
     gamma: float,
+    values: torch.Tensor | None = None,
+    lam: float = 1.0,
 ) -> torch.Tensor:
     """Discounted n-step returns R_t = r_t + γ·(value of what follows step t), backwards in time.
 
@@ -22,14 +24,21 @@ def n_step_returns(
     ``final_values[t]``, the critic's value of the final observation, when it was truncated
     at t (the time limit cut it short, the task was not over); otherwise R_{t+1}, and after
     the last step ``bootstrap``, the value of the observation the next rollout starts from.
+
+    With ``lam`` < 1 (and the critic's ``values`` of each step) these are λ-returns: what
+    follows a continuing step is (1 − λ)·V_{t+1} + λ·R_{t+1}, so R_t − V_t is the generalised
+    advantage estimate GAE(γ, λ) (Schulman et al., 2016), which trades the n-step return's
+    variance for the critic's bias. ``lam`` = 1 is the n-step return exactly.
     """
+    if lam < 1.0 and values is None:
+        raise ValueError("λ-returns (lam < 1) need the critic's values")
     returns = torch.empty_like(rewards)
     following = bootstrap
     for t in reversed(range(rewards.shape[0])):
         following = torch.where(truncated[t], final_values[t], following)
         following = torch.where(terminated[t], torch.zeros_like(following), following)
         returns[t] = rewards[t] + gamma * following
-        following = returns[t]
+        following = returns[t] if lam == 1.0 else (1.0 - lam) * values[t] + lam * returns[t]
     return returns
 
 

@@ -32,12 +32,13 @@ class AgentConfig:
     encoder_size: int = 64  # features out of the observation encoder
     hidden_size: int = 64  # LSTM / GRU units
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
-    instruction_scale: float = 0.1  # the core sees T * scale: linear, so T outside training stays distinct
+    instruction_scale: float = 1.0  # the core sees T * scale: linear, so T outside training stays distinct
     optimizer: str = "adam"
-    lr: float = 1e-3
+    lr: float = 3e-3
     lr_schedule: str = "constant"  # "linear": decays to 0 at the run's last frame
     eps: float = 1e-5  # optimiser epsilon
     gamma: float = 0.99
+    gae_lambda: float = 1.0  # 1: n-step returns (A3C); < 1: λ-returns, i.e. GAE advantages
     n_steps: int = 16  # rollout length = truncated-BPTT window
     entropy_coef: float = 0.01
     value_coef: float = 0.5
@@ -61,8 +62,10 @@ class AgentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        if isinstance(self.gamma, bool) or not isinstance(self.gamma, (int, float)) or not 0 <= self.gamma <= 1:
-            raise ValueError(f"gamma must be a number in [0, 1], got {self.gamma!r}")
+        for name in ("gamma", "gae_lambda"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.lr_schedule not in LR_SCHEDULES:

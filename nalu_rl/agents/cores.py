@@ -9,6 +9,7 @@ without knowing the core: zeros is the initial state of every core here.
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 
 import torch
@@ -47,12 +48,13 @@ def lstm_cell(input_size: int, hidden_size: int) -> nn.LSTMCell:
     return cell
 
 
-class Core(nn.Module):
+class Core(nn.Module, abc.ABC):
     output_size: int
     state_size: int
 
+    @abc.abstractmethod
     def forward(self, x: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError
+        """``(out (B, output_size), next state (B, state_size))`` for one time step."""
 
 
 @register("lstm")
@@ -91,12 +93,18 @@ class LSTMUnitCore(Core):
     At each step::
 
         h, c = LSTM([x, a_prev], (h, c))
-        a    = Unit([a_prev, h, instruction])
+        a    = Unit([a_prev, h, instruction, 1])
 
-    The unit sees its own previous output, so it can accumulate (a = a_prev + h_k counts up,
-    a = a_prev - h_k down) and the instruction, so it can start from T or compare with it.
-    Its output goes back into the LSTM at the next step and, with h, to the policy and value
-    heads, so a linear readout of the count is available to the decision.
+    The unit sees its own previous output, so it can accumulate, and the instruction, so it
+    can start from T or compare with it. Its output goes back into the LSTM at the next step
+    and, with h, to the policy and value heads, so a linear readout of the count is available
+    to the decision.
+
+    The constant input 1 is our addition to the paper's description. The NAC and NAU have no
+    bias, so without it the only way to add a fixed amount per step is through an LSTM unit
+    held near saturation, and |h| < 1 is never exactly constant: such a count drifts by an
+    amount that grows with t. With the constant, a = a_prev + 1 is one weight pattern of
+    {-1, 0, 1}, the unit's natural solution.
     """
 
     unit_name: str
@@ -104,7 +112,7 @@ class LSTMUnitCore(Core):
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
         self.cell = lstm_cell(input_size + unit_size, hidden_size)
-        self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 1, unit_size)
+        self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 2, unit_size)
         self.sizes = [hidden_size, hidden_size, unit_size]
         self.output_size = hidden_size + unit_size
         self.state_size = 2 * hidden_size + unit_size
@@ -112,7 +120,7 @@ class LSTMUnitCore(Core):
     def forward(self, x, instruction, state):
         h, c, a = state.split(self.sizes, dim=1)
         h, c = self.cell(torch.cat([x, a], dim=1), (h, c))
-        a = self.unit(torch.cat([a, h, instruction], dim=1))
+        a = self.unit(torch.cat([a, h, instruction, torch.ones_like(instruction)], dim=1))
         return torch.cat([h, a], dim=1), torch.cat([h, c, a], dim=1)
 
 

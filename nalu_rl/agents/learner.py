@@ -110,11 +110,14 @@ class Learner:
         with torch.no_grad():
             bootstrap = net(obs["image"], obs["instruction"], state)[1]
             final_values = self._truncation_values(cut, rewards.shape)
-        returns = n_step_returns(rewards, terminated, truncated, final_values, bootstrap, cfg.gamma)
+        values = torch.stack(values)
+        returns = n_step_returns(
+            rewards, terminated, truncated, final_values, bootstrap, cfg.gamma, values.detach(), cfg.gae_lambda
+        )
         log_policy = torch.stack(log_policies)  # (n, B, actions)
         log_probs = log_policy.gather(2, torch.stack(actions).unsqueeze(2)).squeeze(2)
         entropies = -(log_policy.exp() * log_policy).sum(2)
-        loss, parts = a2c_loss(log_probs, entropies, torch.stack(values), returns, cfg.value_coef, cfg.entropy_coef)
+        loss, parts = a2c_loss(log_probs, entropies, values, returns, cfg.value_coef, cfg.entropy_coef)
         if cfg.unit_reg_coef > 0:
             loss = loss + cfg.unit_reg_coef * regularization_loss(net)
         self.stats.record_rollout(

@@ -285,12 +285,15 @@ def _train_sync(plan: Plan, monitor: Monitor, stop: _StopSignals) -> None:
     net = ActorCritic(config["env"], cfg).to(device)
     optimizer = make_optimizer(net.parameters(), cfg)
     frames, updates = (ckpt["frames"], ckpt["updates"]) if ckpt else (0, 0)
+    # Seeded like async worker 0, so that one async worker retraces this run (a test relies on it).
+    stream = stream_seed(config["seed"], 0, frames)
+    torch.manual_seed(stream)
     if ckpt:
         net.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
     env = _make_env(config, config["workers"] * config["envs_per_worker"], device)
-    learner = Learner(net, env, cfg, seed=stream_seed(config["seed"], 0, frames))
+    learner = Learner(net, env, cfg, seed=stream)
     checkpointer = _Checkpointer(plan.run_dir, plan.checkpoint_interval)
     if not ckpt:
         checkpointer.save(net, optimizer, frames, updates)
@@ -394,9 +397,12 @@ def _train_async(plan: Plan, monitor: Monitor, stop: _StopSignals) -> None:
     frames, updates = ctx.Value("q", start), ctx.Value("q", start_updates)
     stop_event, stats_queue = ctx.Event(), ctx.Queue()
     errors_dir = plan.run_dir / runs.ERRORS_DIR
+    # The workers share this process's thread budget: the cores it may use, or fewer when a
+    # caller (a sweep pool running several trainings at once) has lowered torch's thread count.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    budget = min(cores, torch.get_num_threads())
     specs = [
-        _WorkerSpec(rank, dev, config["envs_per_worker"], max(1, cores // workers), stream_seed(config["seed"], rank + 1, start),
+        _WorkerSpec(rank, dev, config["envs_per_worker"], max(1, budget // workers), stream_seed(config["seed"], rank, start),
                     config, str(errors_dir), os.getpid())
         for rank, dev in enumerate(_worker_devices(config["device"], workers))
     ]  # fmt: skip
@@ -474,7 +480,6 @@ def _worker(spec: _WorkerSpec, shared: ActorCritic, optimizer_state, frames, upd
 
 def _worker_loop(spec: _WorkerSpec, shared: ActorCritic, optimizer_state, frames, updates, stop_event, stats_queue) -> None:
     torch.set_num_threads(spec.threads)
-    torch.manual_seed(spec.seed)
     cfg = AgentConfig.from_dict(spec.config["agent_config"])
     total = spec.config["frames"]
     device = torch.device(spec.device)
@@ -484,6 +489,7 @@ def _worker_loop(spec: _WorkerSpec, shared: ActorCritic, optimizer_state, frames
         optimizer.state[p] = state
     net = ActorCritic(spec.config["env"], cfg).to(device)
     net.load_state_dict(shared.state_dict())
+    torch.manual_seed(spec.seed)
     local_params = list(net.parameters())
     learner = Learner(net, _make_env(spec.config, spec.num_envs, device), cfg, seed=spec.seed)
     per_update = cfg.n_steps * spec.num_envs

@@ -309,7 +309,7 @@ def evaluate_run(
     ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
-    import nalu_rl
+    from nalu_rl import load_agent
     from nalu_rl.analysis import plots
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
@@ -322,9 +322,6 @@ def evaluate_run(
     _check_int("seed", seed, 0, 1 << 20)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
-    load_agent = getattr(nalu_rl, "load_agent", None)
-    if load_agent is None:
-        from nalu_rl.agents import load_agent
     agent = load_agent(run_dir, device=device)
     config = dict(getattr(agent, "config", None) or {})
     env = dict(config.get("env") or {})

@@ -46,7 +46,7 @@ TB_NAME = "RecurrentPPO"
 DEFAULT_RUN_ROOT = Path("runs")
 DEFAULT_ENV = "fast"
 DEFAULT_FRAMES = 1_000_000
-INSTALL_HINT = "pip install stable-baselines3 sb3-contrib (both are in the dev extra: pip install -e '.[dev]')"
+INSTALL_HINT = "pip install -e '.[sb3]' (stable-baselines3 and sb3-contrib; the dev extra has them too)"
 
 # Tuned lightly for this task: short episodes (T + 10 steps at most), a reward only at the end.
 DEFAULTS: dict[str, Any] = {

@@ -107,7 +107,7 @@ class TimedGridVecEnv(VectorEnv):
             self._agent_images = tensor(_image_table(self.cfg, np.arange(n * n), nowhere))
             self._target_images = tensor(_image_table(self.cfg, nowhere, np.arange(n * n)))
         zeros = torch.zeros(k, dtype=torch.int64, device=self.device)
-        self._seed, self._episode = zeros.clone(), zeros.clone()
+        self._seed_key, self._episode = zeros.clone(), zeros.clone()
         self._row, self._col, self._target = zeros.clone(), zeros.clone(), zeros.clone()  # target: row * N + col
         self._t, self._instruction, self._limit = zeros.clone(), zeros.clone(), zeros.clone()
         self._seeded = False
@@ -173,7 +173,8 @@ class TimedGridVecEnv(VectorEnv):
             "instruction": self._instruction.clone(),
             "_instruction": done,
         }
-        self._start(ended)
+        if ended.numel():  # most steps end no episode: skip the bookkeeping
+            self._start(ended)
         return self._observe(), reward, terminated, truncated, infos
 
     def render(self):
@@ -203,18 +204,19 @@ class TimedGridVecEnv(VectorEnv):
         )
         if seeds.shape != (self.num_envs,) or bool((seeds < 0).any()):
             raise ValueError(f"seed must be a non-negative int or a sequence of {self.num_envs} of them, got {seed!r}")
-        self._seed.copy_(seeds)
+        self._seed_key.copy_(rules.seed_key(seeds))
         self._episode.zero_()
         self._seeded = True
 
     def _start(self, index: torch.Tensor, instruction=None, agent=None, target=None) -> None:
         """Begin the next episode of the environments in ``index``."""
-        seed, episode = self._seed[index], self._episode[index]
+        episode = self._episode[index]
+        key = rules.episode_key(self._seed_key[index], episode)
         if instruction is None:
-            instruction = rules.sample_instruction(seed, episode, *self.cfg.t_range)
+            instruction = rules.sample_instruction(key, *self.cfg.t_range)
         else:
             instruction = instruction[index]
-        placed_agent, placed_target = rules.sample_placement(seed, episode, instruction, self.cfg.size, self._tables)
+        placed_agent, placed_target = rules.sample_placement(key, instruction, self.cfg.size, self._tables)
         agent = placed_agent if agent is None else agent[index]
         self._row[index], self._col[index] = agent // self.cfg.size, agent % self.cfg.size
         self._target[index] = placed_target if target is None else target[index]

@@ -119,15 +119,23 @@ def _mix32(x):
     return x ^ (x >> 16)
 
 
-def random_u32(seed, episode, draw: int):
-    """A uniform 32-bit integer per element from (seed, episode number, draw index).
+def seed_key(seed):
+    """The part of every draw's hash that depends on the seed alone (up to 63 bits).
 
-    ``seed`` may use up to 63 bits; ``episode`` counts the resets of each environment.
+    Environments compute it once per seed, so starting an episode costs three hash rounds, not five.
     """
     h = _mix32(seed & _MASK32)
-    h = _mix32(h ^ ((seed >> 32) & 0x7FFFFFFF))
-    h = _mix32(h ^ (episode & _MASK32))
-    return _mix32(h + draw)
+    return _mix32(h ^ ((seed >> 32) & 0x7FFFFFFF))
+
+
+def episode_key(key, episode):
+    """The hash shared by an episode's draws, from :func:`seed_key` and the episode number."""
+    return _mix32(key ^ (episode & _MASK32))
+
+
+def random_u32(key, draw: int):
+    """A uniform 32-bit integer per element from an :func:`episode_key` and a draw index."""
+    return _mix32(key + draw)
 
 
 def random_below(u32, n):
@@ -158,21 +166,22 @@ def placement_table(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return a.astype(np.int64), t.astype(np.int64), count_within.astype(np.int64)
 
 
-def sample_instruction(seed, episode, t_lo: int, t_hi: int):
-    """Draw the instruction T uniformly from ``[t_lo, t_hi]`` for the episodes given by seed/episode."""
-    return t_lo + random_below(random_u32(seed, episode, DRAW_INSTRUCTION), t_hi - t_lo + 1)
+def sample_instruction(key, t_lo: int, t_hi: int):
+    """Draw the instruction T uniformly from ``[t_lo, t_hi]`` for the episodes given by their :func:`episode_key`."""
+    return t_lo + random_below(random_u32(key, DRAW_INSTRUCTION), t_hi - t_lo + 1)
 
 
-def sample_placement(seed, episode, instruction, size: int, tables=None):
+def sample_placement(key, instruction, size: int, tables=None):
     """Draw (agent cell, target cell) uniformly over distinct pairs at distance 1 <= d <= T.
 
-    ``tables`` is :func:`placement_table` converted to the array type of ``seed``.
+    ``key`` is the episodes' :func:`episode_key`; ``tables`` is :func:`placement_table`
+    converted to the array type of ``key``.
     """
-    xp = xp_of(seed)
+    xp = xp_of(key)
     agent_cells, target_cells, count_within = tables if tables is not None else placement_table(size)
     far = 2 * size - 2  # the largest distance on the grid
     reach = xp.where(instruction < far, instruction, far)
-    pair = random_below(random_u32(seed, episode, DRAW_PLACEMENT), count_within[reach])
+    pair = random_below(random_u32(key, DRAW_PLACEMENT), count_within[reach])
     return agent_cells[pair], target_cells[pair]
 
 

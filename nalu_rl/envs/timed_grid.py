@@ -72,11 +72,12 @@ class TimedGridEnv(gym.Env):
             self._seed[0] = int(self.np_random.integers(0, 2**63 - 1))
         self._seeded = True
         n = self.cfg.size
+        key = rules.episode_key(rules.seed_key(self._seed), self._episode)
         if "instruction" in options:
             instruction = np.array([rules.check_instruction(options["instruction"])])
         else:
-            instruction = rules.sample_instruction(self._seed, self._episode, *self.cfg.t_range)
-        agent, target = (int(c[0]) for c in rules.sample_placement(self._seed, self._episode, instruction, n))
+            instruction = rules.sample_instruction(key, *self.cfg.t_range)
+        agent, target = (int(c[0]) for c in rules.sample_placement(key, instruction, n))
         self._episode += 1
         if "agent" in options or "target" in options:
             if not {"agent", "target"} <= set(options):
