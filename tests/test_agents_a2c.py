@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nalu_rl.agents.a2c import a2c_loss, n_step_returns
+from nalu_rl.agents.a2c import a2c_loss, counting_loss, n_step_returns
 
 T, F = True, False
 
@@ -79,3 +79,12 @@ def test_a2c_loss_parts_and_gradients():
     # The critic learns from the value term only (the advantage is a constant in the policy term).
     torch.testing.assert_close(values.grad, 0.5 * (values - returns).detach() / 2)
     torch.testing.assert_close(entropies.grad, torch.full((1, 2), -0.01 / 2))
+
+
+def test_counting_loss_is_the_mean_squared_error_against_the_steps_taken():
+    counts = torch.tensor([[1.0, 2.5], [2.0, 0.0]], requires_grad=True)
+    t = torch.tensor([[1, 2], [2, 1]])
+    loss = counting_loss(counts, t)
+    assert loss.item() == pytest.approx((0.0 + 0.25 + 0.0 + 1.0) / 4)
+    loss.backward()
+    torch.testing.assert_close(counts.grad, torch.tensor([[0.0, 0.25], [0.0, -0.5]]))

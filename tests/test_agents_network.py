@@ -74,6 +74,33 @@ def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_const
     assert out.shape == (2, hidden + units)
 
 
+@pytest.mark.parametrize("core", ["lstm_clock", "lstm_countdown"])
+def test_clock_cores_count_exactly_past_the_training_range_and_feed_the_lstm(core):
+    net = make_net(core)
+    clock = net.core
+    seen = []
+    clock.cell.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    with torch.no_grad():
+        clock.unit.W.fill_(1.0)  # the solution the counting loss trains towards
+    tau = torch.tensor([[8.0], [40.0]])
+    x = torch.cat([torch.randn(2, 16), tau], 1)  # the network's encoding ends with T
+    state = net.initial_state(2)
+    for step in range(1, 31):
+        _, state = clock(x, tau, state)
+        torch.testing.assert_close(clock.count(state), torch.full((2,), float(step)))
+        if core == "lstm_countdown":  # the LSTM sees the time left in place of T
+            torch.testing.assert_close(seen[-1][:, -4:], (tau - step).expand(2, 4))
+            torch.testing.assert_close(seen[-1][:, :16], x[:, :16])
+        else:  # T and the clock side by side
+            torch.testing.assert_close(seen[-1][:, -5:], torch.cat([tau, torch.full((2, 4), float(step))], 1))
+
+
+def test_count_coef_needs_a_clock_core():
+    with pytest.raises(ValueError, match="count_coef needs a core with a clock"):
+        AgentConfig(core="lstm_nac", count_coef=0.1)
+    assert AgentConfig(core="lstm_countdown", count_coef=0.1).count_coef == 0.1
+
+
 def test_instruction_reaches_the_core_linearly_scaled_even_outside_the_training_range():
     net = make_net("lstm_nac")
     seen = []

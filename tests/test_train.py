@@ -93,6 +93,29 @@ def test_a_short_run_learns_to_arrive_on_time(tmp_path):
     assert min(trained) >= 0.5, trained
 
 
+def test_the_counting_loss_teaches_the_clock_to_count_exactly(tmp_path):
+    """A short lstm_countdown run pulls the clock's NAU weight to exactly 1 (a count of t at any t).
+
+    A wrong target (t - 1, t + 1) or sign would leave it elsewhere: from zero, a clock a = k w
+    fits k - 1 or k + 1 only with w away from 1. Without the loss the weight wanders with the
+    policy gradient. TensorBoard gets the loss.
+    """
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def clock_weight(run_dir: Path) -> float:
+        return params(run_dir)["core.unit.W"].item()
+
+    counted = train(agent="lstm_countdown", env="fast", frames=50_000, seed=0, run_dir=tmp_path / "on", **SMALL)
+    uncounted = train(agent="lstm_countdown", env="fast", frames=50_000, seed=0, run_dir=tmp_path / "off",
+                      **{**SMALL, "overrides": {**SMALL["overrides"], "count_coef": 0.0}})  # fmt: skip
+    assert abs(clock_weight(counted) - 1.0) < 0.01, clock_weight(counted)
+    assert abs(clock_weight(uncounted) - 1.0) > 0.1, clock_weight(uncounted)
+    acc = EventAccumulator(str(counted / "tb"))
+    acc.Reload()
+    count_loss = [event.value for event in acc.Scalars("loss/count")]
+    assert count_loss[-1] < 1e-3 < count_loss[0]
+
+
 def test_checkpoint_round_trip_is_atomic(tmp_path):
     path = tmp_path / "ck.pt"
     model = {"w": torch.randn(3, 4)}

@@ -61,3 +61,14 @@ def a2c_loss(
     entropy = entropies.mean()
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
     return loss, {"policy_loss": policy_loss.detach(), "value_loss": value_loss.detach(), "entropy": entropy.detach()}
+
+
+def counting_loss(counts: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of a clock's counts against the steps taken, over (n, B) steps.
+
+    An auxiliary, self-supervised task: an agent always knows how many steps it has taken
+    since its episode began, so it may be trained to count them. ``t`` is the env's step
+    count after each step (times the instruction scale), the count the clock should hold once
+    it has ticked for that step.
+    """
+    return (counts - t).pow(2).mean()

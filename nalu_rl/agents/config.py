@@ -44,6 +44,7 @@ class AgentConfig:
     value_coef: float = 0.5
     max_grad_norm: float = 1.0
     unit_reg_coef: float = 0.0  # weight of the arithmetic unit's regulariser (NAU sparsity)
+    count_coef: float = 0.0  # weight of the auxiliary counting loss (clock cores; see a2c.counting_loss)
 
     def __post_init__(self) -> None:
         from nalu_rl.agents.cores import CORES
@@ -58,7 +59,7 @@ class AgentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
                 raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        for name in ("entropy_coef", "value_coef", "unit_reg_coef"):
+        for name in ("entropy_coef", "value_coef", "unit_reg_coef", "count_coef"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ValueError(f"{name} must be a number >= 0, got {value!r}")
@@ -66,6 +67,9 @@ class AgentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+        if self.count_coef > 0 and not getattr(CORES[self.core], "counts", False):
+            counting = sorted(name for name, core in CORES.items() if getattr(core, "counts", False))
+            raise ValueError(f"count_coef needs a core with a clock ({', '.join(counting)}), got {self.core!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.lr_schedule not in LR_SCHEDULES:

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import torch
 
-from nalu_rl.agents.a2c import a2c_loss, n_step_returns
+from nalu_rl.agents.a2c import a2c_loss, counting_loss, n_step_returns
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.envs.batched import TimedGridVecEnv
 from nalu_rl.nn import regularization_loss
 
 # Order of the running sums in RolloutStats.sums.
-SUM_KEYS = ("episodes", "return", "length", "successes", "policy_loss", "value_loss", "entropy", "grad_norm")
+SUM_KEYS = ("episodes", "return", "length", "successes", "policy_loss", "value_loss", "entropy", "count_loss", "grad_norm")
 
 
 class RolloutStats:
@@ -44,7 +44,8 @@ class RolloutStats:
         self.per_t.index_add_(1, instruction.flatten(), torch.stack([ended.flatten(), won.flatten()]))
 
     def record_update(self, parts: dict[str, torch.Tensor], grad_norm: torch.Tensor) -> None:
-        self.sums[4:] += torch.stack([parts["policy_loss"], parts["value_loss"], parts["entropy"], grad_norm])
+        count_loss = parts.get("count_loss", torch.zeros_like(grad_norm))
+        self.sums[4:] += torch.stack([parts["policy_loss"], parts["value_loss"], parts["entropy"], count_loss, grad_norm])
         self.updates += 1
 
     def pop(self) -> dict:
@@ -83,10 +84,12 @@ class Learner:
         state = self.state.detach()
         obs = self.obs
         log_policies, values, actions, rewards, terminated, truncated = ([] for _ in range(6))
-        lengths, successes, instructions, cut = [], [], [], []
+        lengths, successes, instructions, cut, counts = [], [], [], [], []
         for t in range(cfg.n_steps):
             image = self.images[t].copy_(obs["image"])
             logits, value, state = net(image, obs["instruction"], state)
+            if cfg.count_coef > 0:
+                counts.append(net.core.count(state))
             log_policy = torch.log_softmax(logits, dim=1)
             action = sample(log_policy.detach().exp())
             obs, reward, term, trunc, info = env.step(action)
@@ -118,6 +121,11 @@ class Learner:
         log_probs = log_policy.gather(2, torch.stack(actions).unsqueeze(2)).squeeze(2)
         entropies = -(log_policy.exp() * log_policy).sum(2)
         loss, parts = a2c_loss(log_probs, entropies, values, returns, cfg.value_coef, cfg.entropy_coef)
+        if cfg.count_coef > 0:
+            # the clock counts in the units of the scaled instruction it is compared with
+            parts["count_loss"] = counting_loss(torch.stack(counts), torch.stack(lengths) * cfg.instruction_scale)
+            loss = loss + cfg.count_coef * parts["count_loss"]
+            parts["count_loss"] = parts["count_loss"].detach()
         if cfg.unit_reg_coef > 0:
             loss = loss + cfg.unit_reg_coef * regularization_loss(net)
         self.stats.record_rollout(

@@ -26,6 +26,7 @@ class Monitor:
             disable=not progress, dynamic_ncols=True, smoothing=0.1,
         )  # fmt: skip
         self.interval = interval
+        self.counting = config["agent_config"].get("count_coef", 0) > 0
         self.pending: dict[str, Any] | None = None
         self.last_frames, self.last_time = start_frames, time.monotonic()
 
@@ -68,6 +69,8 @@ class Monitor:
             w.add_scalar("loss/policy", s["policy_loss"] / updates, frames)
             w.add_scalar("loss/value", s["value_loss"] / updates, frames)
             w.add_scalar("loss/entropy", s["entropy"] / updates, frames)
+            if self.counting:
+                w.add_scalar("loss/count", s["count_loss"] / updates, frames)
             w.add_scalar("train/grad_norm", s["grad_norm"] / updates, frames)
         self.bar.update(frames - self.bar.n)
         self.bar.set_postfix(postfix, refresh=True)

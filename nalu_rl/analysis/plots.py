@@ -14,8 +14,8 @@ from matplotlib.figure import Figure
 # What Trask et al. (2018, §4.5) report: success collapses beyond T ≈ 13 (LSTM) and ≈ 19 (LSTM + NAC).
 PAPER_HORIZONS = {"lstm": 13, "lstm_nac": 19}
 _COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nau": "tab:green", "gru": "tab:purple",
-           "lstm_nalu": "tab:brown", "recurrent_ppo": "tab:gray"}  # fmt: skip
-_SPARE = ("tab:red", "tab:pink", "tab:olive", "tab:cyan")
+           "lstm_nalu": "tab:brown", "recurrent_ppo": "tab:gray", "lstm_countdown": "tab:red", "lstm_clock": "tab:olive"}  # fmt: skip
+_SPARE = ("tab:pink", "tab:cyan", "black")
 
 
 def color(agent: str, index: int = 0) -> str:

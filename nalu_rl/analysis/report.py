@@ -36,7 +36,7 @@ SUCCESS_FIGURE = "success_vs_T.png"
 ARRIVAL_FIGURE = "arrival_vs_T.png"
 COMBINED_FIGURE = "extrapolation.png"
 TENSORBOARD_DIR = "tb"
-AGENT_ORDER = ("lstm", "lstm_nac")
+AGENT_ORDER = ("lstm", "lstm_nac", "lstm_clock", "lstm_countdown")
 
 # Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (then the normal 1.96).
 _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,

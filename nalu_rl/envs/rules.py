@@ -122,7 +122,7 @@ def _mix32(x):
 def seed_key(seed):
     """The part of every draw's hash that depends on the seed alone (up to 63 bits).
 
-    Environments compute it once per seed, so starting an episode costs three hash rounds, not five.
+    Environments compute it once per seed, so starting an episode costs three hash rounds, not eight.
     """
     h = _mix32(seed & _MASK32)
     return _mix32(h ^ ((seed >> 32) & 0x7FFFFFFF))

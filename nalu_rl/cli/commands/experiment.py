@@ -1,4 +1,4 @@
-"""``nalu-rl experiment``: the main job — train ``lstm`` and ``lstm_nac`` over seeds, evaluate, report.
+"""``nalu-rl experiment``: the main job — train ``lstm``, ``lstm_nac`` and ``lstm_countdown`` over seeds, evaluate, report.
 
 Trains every (agent, seed) into ``OUT/<agent>-s<seed>/`` (finished runs are skipped and
 interrupted ones resumed when the command is run again with the same ``--out``), evaluates each
@@ -16,11 +16,12 @@ from pathlib import Path
 from nalu_rl.cli.commands.eval import add_eval_arguments, check_device, check_range, int_in
 
 NAME = "experiment"
-HELP = "the main job: train lstm and lstm_nac over several seeds, evaluate timing extrapolation, print the table"
+HELP = "the main job: train lstm, lstm_nac and lstm_countdown over several seeds, evaluate timing extrapolation, print the table"
 ORDER = 10
 
-# The agent presets' own frame budgets size the job: 2 agents x 3 seeds fit in half an hour on a 2-core CPU.
-DEFAULT_AGENTS = ("lstm", "lstm_nac")
+# The paper's two agents and our clock agent; the presets' own frame budgets size the job:
+# 3 agents x 3 seeds fit in half an hour on a 2-core CPU.
+DEFAULT_AGENTS = ("lstm", "lstm_nac", "lstm_countdown")
 DEFAULT_SEEDS = 3
 DEFAULT_OUT = Path("runs") / "experiment"
 DEFAULT_ENV = "fast"
