@@ -42,6 +42,8 @@ def sweep(tmp_path):
         fake_run(root, "lstm", seed, cap)
     for seed, cap in enumerate([18, 30, 20, None]):
         fake_run(root, "lstm_nac", seed, cap)
+    for seed in (0, 1):
+        fake_run(root, "lstm_countdown", seed, 30)
     return root
 
 
@@ -65,6 +67,7 @@ def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
     assert "| lstm | 3 | **13** [12–15]" in text
     assert "| lstm_nac | 4 | **19** [none–≥30]" in text
     assert "| lstm_nac-s1 | lstm_nac | 1 | ≥30 | ≥30 |" in text
+    assert "| lstm_countdown | 2 | **≥30** (all seeds) | **≥30** (all seeds) |" in text
     assert "![success and arrival time vs T](extrapolation.png)" in text
     assert report["markdown"] in text and report["files"]["figure"] == str(sweep / "extrapolation.png")
 

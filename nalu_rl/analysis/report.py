@@ -206,8 +206,9 @@ def markdown(summary: dict[str, Any]) -> str:
         for q in HORIZON_LEVELS:
             h = a[horizon_key(q)]
             t_max = a["t_range_evaluated"][1]
-            rng = f"{_fmt_horizon(h['min'], t_max)}–{_fmt_horizon(h['max'], t_max)}" if len(a["seeds"]) > 1 else ""
-            cells.append(f"**{_fmt_horizon(h['median'], t_max)}**" + (f" [{rng}]" if rng else ""))
+            low, high = _fmt_horizon(h["min"], t_max), _fmt_horizon(h["max"], t_max)
+            rng = "" if len(a["seeds"]) < 2 else " (all seeds)" if low == high else f" [{low}–{high}]"
+            cells.append(f"**{_fmt_horizon(h['median'], t_max)}**{rng}")
         cells += [_fmt_rate(a["success_inside"]), _fmt_rate(a["success_beyond"])]
         cells.append("—" if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
         lines.append("| " + " | ".join(cells) + " |")
