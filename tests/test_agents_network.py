@@ -67,11 +67,31 @@ def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_const
     other[:, 2 * hidden :] += 1.0
     out2, _ = core(x, tau, other)
     assert not torch.allclose(out[:, :hidden], out2[:, :hidden])
-    # ...and the unit's output is W [a_prev, h, tau, 1] with W = tanh(W_hat) * sigmoid(M_hat).
+    # ...and the unit's output is W [a_prev, h, tau, 1] with W = tanh(W_hat) * sigmoid(M_hat), where
+    # each output sees its own previous value only (W's feedback block is diagonal).
     a_prev, h = state[:, 2 * hidden :], new[:, :hidden]
-    expected = torch.cat([a_prev, h, tau, torch.ones(2, 1)], 1) @ core.unit.weight.T
+    weight = core.unit.weight.detach().clone()
+    weight[:, :units] *= torch.eye(units)
+    expected = torch.cat([a_prev, h, tau, torch.ones(2, 1)], 1) @ weight.T
     torch.testing.assert_close(new[:, 2 * hidden :], expected)
     assert out.shape == (2, hidden + units)
+
+
+def test_lstm_nac_stays_finite_whatever_its_weights():
+    """With every unit weight at its bound the diagonal feedback still accumulates only linearly.
+
+    A full feedback block of ones has eigenvalue 4 here: its output would grow as 4^t.
+    """
+    core = make_net("lstm_nac").core
+    with torch.no_grad():
+        core.unit.W_hat.fill_(20.0)  # tanh -> 1
+        core.unit.M_hat.fill_(20.0)  # sigmoid -> 1
+    state = torch.zeros(1, core.state_size)
+    x, tau = torch.zeros(1, 17), torch.tensor([[1.0]])
+    for _ in range(100):
+        _, state = core(x, tau, state)
+    a = state[:, 32:]
+    assert torch.isfinite(a).all() and a.abs().max() <= 100 * (16 + 2) + 1e-3
 
 
 @pytest.mark.parametrize("core", ["lstm_clock", "lstm_countdown"])

@@ -110,10 +110,12 @@ def test_the_counting_loss_teaches_the_clock_to_count_exactly(tmp_path):
                       **{**SMALL, "overrides": {**SMALL["overrides"], "count_coef": 0.0}})  # fmt: skip
     assert abs(clock_weight(counted) - 1.0) < 0.01, clock_weight(counted)
     assert abs(clock_weight(uncounted) - 1.0) > 0.1, clock_weight(uncounted)
+    # Scalars are written about once a second: a resumed stretch makes sure the last one covers only the end.
+    train(run_dir=counted, frames=60_000, resume=True, progress=False)
     acc = EventAccumulator(str(counted / "tb"))
     acc.Reload()
     count_loss = [event.value for event in acc.Scalars("loss/count")]
-    assert count_loss[-1] < 1e-3 < count_loss[0]
+    assert count_loss[-1] < 1e-3 < count_loss[0], count_loss
 
 
 def test_checkpoint_round_trip_is_atomic(tmp_path):
@@ -164,6 +166,17 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, m
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "runs").exists()  # nothing written
+
+
+def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    argv = ("--agent", "lstm", "--env", "fast", "--frames", "4096", "--run-dir", str(run_dir), "--mode", "sync",
+            "--envs-per-worker", "8", "--set", "instruction_scale=1e300", "--no-progress")  # fmt: skip
+    code, err = _cli(capsys, *argv)
+    assert code == 1 and "Traceback" not in err
+    assert err.count("\n") == 2 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err
+    saved = load_checkpoint(run_dir / "checkpoints" / "latest.pt")  # the one before the divergence
+    assert saved["frames"] < 4096 and all(torch.isfinite(p).all() for p in saved["model"].values())
 
 
 def test_corrupt_checkpoint_and_existing_run_are_refused_without_overwriting(tmp_path, capsys):

@@ -123,9 +123,9 @@ class Learner:
         loss, parts = a2c_loss(log_probs, entropies, values, returns, cfg.value_coef, cfg.entropy_coef)
         if cfg.count_coef > 0:
             # the clock counts in the units of the scaled instruction it is compared with
-            parts["count_loss"] = counting_loss(torch.stack(counts), torch.stack(lengths) * cfg.instruction_scale)
-            loss = loss + cfg.count_coef * parts["count_loss"]
-            parts["count_loss"] = parts["count_loss"].detach()
+            count_loss = counting_loss(torch.stack(counts), torch.stack(lengths) * cfg.instruction_scale)
+            loss = loss + cfg.count_coef * count_loss
+            parts["count_loss"] = count_loss.detach()
         if cfg.unit_reg_coef > 0:
             loss = loss + cfg.unit_reg_coef * regularization_loss(net)
         self.stats.record_rollout(

@@ -71,5 +71,10 @@ def run(args: argparse.Namespace) -> int:
     except WorkerError as err:
         print(f"nalu-rl train: error: {err}; latest checkpoint {latest_checkpoint(plan.run_dir)}; {resume_hint}", file=sys.stderr)
         return 1
+    except FloatingPointError as err:  # nothing non-finite was saved: the last checkpoint predates it
+        checkpoint = latest_checkpoint(plan.run_dir)
+        kept = f"latest checkpoint {checkpoint}" if checkpoint.is_file() else "no checkpoint was written"
+        print(f"nalu-rl train: error: {err}; {kept}; a lower learning rate (--set lr=...) may help", file=sys.stderr)
+        return 1
     print(f"done: {plan.run_dir}", file=sys.stderr)
     return 0
