@@ -98,13 +98,14 @@ class LSTMUnitCore(Core):
         a    = Unit([a_prev, h, instruction, 1])   # output i sees a_prev[i] only
 
     The unit sees its own previous output, so it can accumulate, and the instruction, so it
-    can start from T or compare with it. Each output sees its own previous value and not the
-    others': with the full feedback block, whose entries may reach (-1, 1), lstm_nac on pixels
-    learned an eigenvalue of 2.7 and its output grew geometrically until the loss overflowed
-    (0.47M frames). On the grid, seeds 0-2, horizon_90 was 13 [13-14] with the diagonal and
-    14 [13-14] with the full block. Its output goes back into the LSTM at the next step
+    can start from T or compare with it. Its output goes back into the LSTM at the next step
     and, with h, to the policy and value heads, so a linear readout of the count is available
-    to the decision.
+    to the decision. The unit must be linear, y = W x (NAC, NAU).
+
+    Each output sees its own previous value and not the others': with the full feedback
+    block, whose entries may reach (-1, 1), lstm_nac on pixels learned an eigenvalue of 2.7
+    and its output grew geometrically until the loss overflowed (0.47M frames). On the grid,
+    seeds 0-2, horizon_90 was 13 [13-14] with the diagonal and 14 [13-14] with the full block.
 
     The constant input 1 is our addition to the paper's description. The NAC and NAU have no
     bias, so without it the only way to add a fixed amount per step is through an LSTM unit
@@ -119,8 +120,7 @@ class LSTMUnitCore(Core):
         super().__init__()
         self.cell = lstm_cell(input_size + unit_size, hidden_size)
         self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 2, unit_size)
-        # Each output sees its own previous value only: a full feedback matrix with entries in
-        # (-1, 1) can have an eigenvalue above 1, and then the unit's output grows geometrically.
+        # output i sees a_prev[i] only (see above)
         mask = torch.ones(unit_size, unit_size + hidden_size + 2)
         mask[:, :unit_size] = torch.eye(unit_size)
         self.register_buffer("feedback_mask", mask, persistent=False)
