@@ -129,7 +129,7 @@ def plan_runs(
             kind, cpus = "baseline", 1
         else:
             overrides = {**(options.get("overrides") or {}), **{k: options[k] for k in RUN_KEYS if options.get(k) is not None}}
-            _, _, defaults = load_preset(agent, overrides)  # PresetError for an unknown agent or a bad value
+            _, _, defaults = load_preset(agent, overrides, env)  # PresetError for an unknown agent or a bad value
             mode = defaults.get("mode", "async")
             workers = defaults.get("workers", 1)
             kind, cpus = "agent", (workers if mode == "async" and isinstance(workers, int) and workers > 0 else 1)

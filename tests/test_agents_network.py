@@ -11,7 +11,7 @@ import torch
 from nalu_rl.agents import Agent, AgentConfig, load_agent
 from nalu_rl.agents.checkpoint import save_checkpoint
 from nalu_rl.agents.cores import CORES
-from nalu_rl.agents.network import ActorCritic
+from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder
 from nalu_rl.envs.batched import TimedGridVecEnv
 
 GRID = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
@@ -46,6 +46,36 @@ def test_network_shapes_for_every_core(core, env):
     logits, value, next_state = net(obs["image"], obs["instruction"], state)
     assert logits.shape == (3, 5) and value.shape == (3,) and next_state.shape == state.shape == (3, net.state_size)
     assert torch.isfinite(logits).all() and torch.isfinite(value).all()
+
+
+def test_the_cell_encoder_reads_each_grid_cell_at_one_position_of_its_first_layer():
+    encoder = CellEncoder(size=5, out_features=8, channels=4)
+    conv = encoder.net[0]
+    vec, obs = batch_obs(PIXELS, 1)
+    image = obs["image"]
+
+    def first_layer(img):
+        return conv(img[:, encoder.crop, encoder.crop].permute(0, 3, 1, 2).float() / 255.0)[0]
+
+    base = first_layer(image)
+    assert base.shape[1:] == (5, 5)
+    for row, col in [(0, 0), (2, 3), (4, 4)]:
+        changed = image.clone()
+        changed[0, row * 11 : (row + 1) * 11, col * 11 : (col + 1) * 11] = torch.tensor([255, 0, 0], dtype=torch.uint8)
+        moved = (first_layer(changed) - base).abs().sum(0) > 0  # (5, 5): positions whose output changed
+        expected = torch.zeros(5, 5, dtype=torch.bool)
+        expected[row, col] = True
+        assert torch.equal(moved, expected)
+
+
+def test_pixel_encoder_is_chosen_by_the_config():
+    cells = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16))
+    atari = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
+    assert isinstance(cells.encoder, CellEncoder) and isinstance(atari.encoder, AtariEncoder)
+    wide = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=64))
+    assert cells.encoder.net[0].out_channels == 16 and wide.encoder.net[0].out_channels == 64
+    with pytest.raises(ValueError, match="pixel_encoder must be one of"):
+        AgentConfig(pixel_encoder="resnet")
 
 
 def test_registry_has_the_required_cores():
@@ -171,10 +201,12 @@ def test_predict_single_numpy_observation_and_batches():
         agent.predict(obs, torch.zeros(2, 3))
 
 
-def _write_run(tmp_path, net: ActorCritic, core: str = "lstm_nac"):
+def _write_run(tmp_path, net: ActorCritic, core: str = "lstm_nac", env: dict = GRID, agent_config: dict | None = None):
+    if agent_config is None:
+        agent_config = AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4).to_dict()
     config = {
-        "agent": core, "core": core, "agent_config": AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4).to_dict(),
-        "env_preset": "fast", "env": GRID, "seed": 0, "frames": 0, "mode": "sync", "workers": 1,
+        "agent": core, "core": core, "agent_config": agent_config,
+        "env_preset": "fast", "env": env, "seed": 0, "frames": 0, "mode": "sync", "workers": 1,
         "envs_per_worker": 1, "device": "cpu", "version": "0",
     }  # fmt: skip
     (tmp_path / "config.json").write_text(json.dumps(config))
@@ -199,3 +231,16 @@ def test_load_agent_round_trip_and_errors(tmp_path):
     (tmp_path / "checkpoints" / "latest.pt").unlink()
     with pytest.raises(FileNotFoundError, match="checkpoint not found"):
         load_agent(tmp_path)
+
+
+def test_a_pixel_run_saved_before_pixel_encoder_existed_loads_with_the_atari_encoder(tmp_path):
+    torch.manual_seed(0)
+    config = AgentConfig(core="lstm", hidden_size=16, encoder_size=16, pixel_encoder="atari")
+    net = ActorCritic(PIXELS, config)
+    old = config.to_dict()
+    del old["pixel_encoder"]  # what nalu-rl 0.1.0 wrote
+    _write_run(tmp_path, net, "lstm", PIXELS, old)
+    agent = load_agent(tmp_path)
+    assert isinstance(agent.network.encoder, AtariEncoder)
+    for name, tensor in net.state_dict().items():
+        torch.testing.assert_close(agent.network.state_dict()[name], tensor)

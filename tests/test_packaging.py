@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -71,6 +72,7 @@ def test_cli_usage_errors_exit_2(capsys):
         main(["no-such-command"])
     assert exc.value.code == 2
     assert main(["bench", "env", "--ks", "0"]) == 2
+    assert main(["bench", "train", "--agent", "lstm,nope", "--ppo-frames", "0"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and "error:" in err
 
@@ -79,3 +81,14 @@ def test_bench_env_runs_and_prints_table(capsys):
     assert main(["bench", "env", "--ks", "1,64", "--sync-ks", "4", "--modes", "grid", "--seconds", "0.05"]) == 0
     table = capsys.readouterr().out
     assert "single" in table and "sync_vector" in table and table.count("batched") == 2
+
+
+def test_bench_train_times_several_agents_in_one_run(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["bench", "train", "--agent", "lstm,lstm_nac", "--env", "paper", "--frames", "256", "--configs", "sync:1x8",
+            "--ppo-frames", "0", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    rows = json.loads(out.read_text())
+    assert [row["trainer"] for row in rows] == ["nalu-rl lstm", "nalu-rl lstm_nac"]
+    assert all(row["frames"] >= 256 and row["steps_per_s"] > 0 for row in rows)
+    assert "nalu-rl lstm_nac" in capsys.readouterr().out

@@ -1,8 +1,8 @@
 """Agent hyper-parameters: the ``agents/*.toml`` presets, validated and resolved.
 
-A preset holds the hyper-parameters at its top level and the defaults of a run (environment,
-frames, mode, workers, envs per worker) in its ``[run]`` table; command-line flags and
-``overrides`` win over both.
+A preset holds the hyper-parameters at its top level, those that differ for pixel observations
+in its ``[pixels]`` table, and the defaults of a run (environment, frames, mode, workers, envs per
+worker) in its ``[run]`` table; command-line flags and ``overrides`` win over all three.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from nalu_rl import presets
 MODES = ("async", "sync")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "linear")
+PIXEL_ENCODERS = ("cells", "atari")
 RUN_KEYS = ("env", "frames", "mode", "workers", "envs_per_worker")
 
 
@@ -30,6 +31,8 @@ class AgentConfig:
 
     core: str = "lstm"
     encoder_size: int = 64  # features out of the observation encoder
+    pixel_encoder: str = "cells"  # pixels only: "cells" (one conv window per grid cell) or "atari" (A3C's conv net)
+    pixel_channels: int = 16  # channels of the cells encoder's convolution
     hidden_size: int = 64  # LSTM / GRU units
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
     instruction_scale: float = 1.0  # the core sees T * scale: linear, so T outside training stays distinct
@@ -51,7 +54,7 @@ class AgentConfig:
 
         if self.core not in CORES:
             raise ValueError(f"core must be one of {', '.join(sorted(CORES))}, got {self.core!r}")
-        for name in ("encoder_size", "hidden_size", "unit_size", "n_steps"):
+        for name in ("encoder_size", "pixel_channels", "hidden_size", "unit_size", "n_steps"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
@@ -72,6 +75,8 @@ class AgentConfig:
             raise ValueError(f"count_coef needs a core with a clock ({', '.join(counting)}), got {self.core!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
+        if self.pixel_encoder not in PIXEL_ENCODERS:
+            raise ValueError(f"pixel_encoder must be one of {PIXEL_ENCODERS}, got {self.pixel_encoder!r}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
@@ -83,24 +88,48 @@ class AgentConfig:
             raise ValueError(f"unknown hyper-parameter(s) {sorted(unknown)}; allowed: {', '.join(sorted(known))}")
         return cls(**table)
 
+    @classmethod
+    def of_run(cls, table: dict[str, Any]) -> AgentConfig:
+        """The hyper-parameters in a run's ``config.json``.
+
+        Runs written before ``pixel_encoder`` existed (nalu-rl 0.1.0) saw pixels through the Atari encoder.
+        """
+        return cls.from_dict({"pixel_encoder": "atari", **table})
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
-def load_preset(name_or_path: str, overrides: dict[str, Any] | None = None) -> tuple[str, AgentConfig, dict[str, Any]]:
+def load_preset(
+    name_or_path: str, overrides: dict[str, Any] | None = None, env: str | None = None
+) -> tuple[str, AgentConfig, dict[str, Any]]:
     """``(name, hyper-parameters, run defaults)`` of an agent preset, with ``overrides`` applied.
 
-    ``overrides`` may hold hyper-parameters and run keys (:data:`RUN_KEYS`) alike.
+    ``overrides`` may hold hyper-parameters and run keys (:data:`RUN_KEYS`) alike. A preset's
+    ``[pixels]`` table holds what differs when the environment (``env``, an env preset, or else
+    the preset's own ``[run] env``) has pixel observations: hyper-parameters and run keys but
+    ``env``. Overrides win over it.
     """
+    from nalu_rl.envs import env_kwargs_from_preset
+
     name, table = presets.load("agents", name_or_path)
     table = dict(table)
     run = dict(table.pop("run", {}))
+    pixels = dict(table.pop("pixels", {}))
     unknown_run = set(run) - set(RUN_KEYS)
     if unknown_run:
         raise presets.PresetError(f"agent preset {name!r}: unknown [run] key(s) {sorted(unknown_run)}; allowed: {RUN_KEYS}")
-    for key, value in (overrides or {}).items():
+    if "env" in pixels:
+        raise presets.PresetError(f"agent preset {name!r}: [pixels] cannot set env")
+    overrides = overrides or {}
+    if env is None:
+        env = overrides.get("env", run.get("env", "fast"))
+    pixel_hyper = {k: v for k, v in pixels.items() if k not in RUN_KEYS}
+    on_pixels = env_kwargs_from_preset(env)[1].get("obs_mode", "pixels") == "pixels"
+    for key, value in ({**pixels, **overrides} if on_pixels else overrides).items():
         (run if key in RUN_KEYS else table)[key] = value
     try:
+        AgentConfig.from_dict({**table, **pixel_hyper})  # the [pixels] table is checked whatever the environment
         config = AgentConfig.from_dict(table)
     except (TypeError, ValueError) as err:
         raise presets.PresetError(f"agent preset {name!r}: {err}") from None

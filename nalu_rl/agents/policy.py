@@ -92,7 +92,7 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Agent
 
         return load_sb3_agent(run_dir, device)
     dev = resolve_device(device)
-    network = ActorCritic(config["env"], AgentConfig.from_dict(config["agent_config"]))
+    network = ActorCritic(config["env"], AgentConfig.of_run(config["agent_config"]))
     path = runs.latest_checkpoint(run_dir)
     checkpoint = load_checkpoint(path, map_location=dev)
     try:

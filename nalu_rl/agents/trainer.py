@@ -125,7 +125,7 @@ def prepare(
         return _prepare_resume(agent, env, frames, seed, run_dir, device, mode, workers, envs_per_worker, overrides, checkpoint_interval)
     if agent is None:
         raise ValueError("an agent preset is required (e.g. --agent lstm_nac)")
-    name, agent_config, defaults = load_preset(agent, overrides)
+    name, agent_config, defaults = load_preset(agent, overrides, env)
     env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else defaults.get("env", "fast"))
     seed = 0 if seed is None else seed
     _check_int("seed", seed, 0)
@@ -163,9 +163,9 @@ def _prepare_resume(agent, env, frames, seed, run_dir, device, mode, workers, en
             raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {config[key]!r}")
     if overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
-    agent_config = AgentConfig.from_dict(config["agent_config"])
+    agent_config = AgentConfig.of_run(config["agent_config"])
     checkpoint = load_checkpoint(runs.latest_checkpoint(run_dir))
-    config = dict(config)
+    config = {**config, "agent_config": agent_config.to_dict()}  # complete, for the workers and config.json
     for key, given in (("frames", frames), ("mode", mode), ("workers", workers), ("envs_per_worker", envs_per_worker), ("device", device)):
         if given is not None:
             config[key] = given

@@ -25,7 +25,8 @@ GPU_CONFIGS = "sync:1x4096,sync:1x16384,sync:1x65536,async:2x16384"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agent", default="lstm_nac", help="agent preset (default lstm_nac)")
+    parser.add_argument("--agent", default="lstm_nac",
+                        help="agent preset, or several comma-separated to compare them in one run (default lstm_nac)")  # fmt: skip
     parser.add_argument("--env", default="fast", help="environment preset (default fast: grid observations)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--frames", type=int, default=2_000_000, help="frames per configuration (default 2,000,000)")
@@ -54,6 +55,7 @@ def _parse_configs(text: str) -> list[tuple[str, int, int]]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from nalu_rl.agents.config import load_preset
     from nalu_rl.cli import UsageError
     from nalu_rl.envs.batched import resolve_device
 
@@ -64,13 +66,21 @@ def run(args: argparse.Namespace) -> int:
     if args.frames < 1 or args.ppo_frames < 0:
         raise UsageError("--frames must be >= 1 and --ppo-frames >= 0")
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
+    agents = args.agent.split(",")
+    for agent in agents:
+        try:
+            load_preset(agent, env=args.env)
+        except ValueError as err:  # an unknown or malformed preset, agent or env
+            raise UsageError(str(err)) from None
     rows = []
     if args.ppo_frames:
         frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames)
         rows.append({"trainer": "sb3-contrib RecurrentPPO", "mode": "-", "envs": "16", "device": "cpu", "frames": frames, "wall_s": wall})
-    for mode, workers, envs in configs:
-        frames, wall = _time_nalu_train(args.agent, args.env, device, args.frames, mode, workers, envs)
-        rows.append({"trainer": f"nalu-rl {args.agent}", "mode": mode, "envs": f"{workers}x{envs}", "device": device, "frames": frames, "wall_s": wall})
+    for agent in agents:
+        for mode, workers, envs in configs:
+            frames, wall = _time_nalu_train(agent, args.env, device, args.frames, mode, workers, envs)
+            rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "mode": mode, "envs": f"{workers}x{envs}", "device": device,
+                         "frames": frames, "wall_s": wall})  # fmt: skip
     ppo_sps = rows[0]["frames"] / rows[0]["wall_s"] if args.ppo_frames else None
     for row in rows:
         row["steps_per_s"] = row["frames"] / row["wall_s"]

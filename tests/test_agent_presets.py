@@ -1,0 +1,75 @@
+"""Agent presets: the [run] defaults and the [pixels] table, applied by observation mode."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from nalu_rl import presets
+from nalu_rl.agents import train
+from nalu_rl.agents.config import load_preset
+
+PRESET = """
+core = "lstm"
+gae_lambda = 0.95
+n_steps = 16
+
+[run]
+env = "fast"
+frames = 1000
+
+[pixels]
+gae_lambda = 1.0
+n_steps = 4
+frames = 2000
+"""
+
+
+@pytest.fixture
+def preset(tmp_path):
+    path = tmp_path / "agent.toml"
+    path.write_text(PRESET)
+    return str(path)
+
+
+def test_the_pixels_table_applies_to_pixel_environments_only(preset):
+    _, grid, grid_run = load_preset(preset)  # the preset's own env: fast (grid)
+    assert (grid.gae_lambda, grid.n_steps, grid_run["frames"]) == (0.95, 16, 1000)
+    _, pixels, pixel_run = load_preset(preset, env="paper")
+    assert (pixels.gae_lambda, pixels.n_steps, pixel_run["frames"]) == (1.0, 4, 2000)
+    assert pixel_run["env"] == "fast"  # the [run] default is kept; the caller's env wins where given
+    _, by_override, _ = load_preset(preset, {"env": "paper"})
+    assert by_override == pixels
+
+
+def test_overrides_win_over_the_pixels_table(preset):
+    _, config, run = load_preset(preset, {"gae_lambda": 0.5, "frames": 300}, env="paper")
+    assert (config.gae_lambda, config.n_steps, run["frames"]) == (0.5, 4, 300)
+
+
+def test_a_bad_pixels_table_is_refused_whatever_the_environment(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('core = "lstm"\n[pixels]\ngae_lambda = 2.0\n')
+    with pytest.raises(presets.PresetError, match="gae_lambda must be a number in"):
+        load_preset(str(bad), env="fast")
+    bad.write_text('core = "lstm"\n[pixels]\nenv = "paper"\n')
+    with pytest.raises(presets.PresetError, match=r"\[pixels\] cannot set env"):
+        load_preset(str(bad))
+
+
+@pytest.mark.parametrize("agent", ["lstm", "lstm_nac"])
+def test_the_paper_agents_have_their_own_pixel_settings(agent):
+    _, grid, grid_run = load_preset(agent, env="fast")
+    _, pixels, pixel_run = load_preset(agent, env="paper")
+    assert pixels.gae_lambda == 1.0 and grid.gae_lambda < 1.0
+    assert pixel_run["frames"] >= grid_run["frames"]
+
+
+def test_a_pixel_run_records_the_settings_it_trained_with(tmp_path, preset):
+    run_dir = train(agent=preset, env="paper", frames=64, run_dir=tmp_path / "run", mode="sync", envs_per_worker=4,
+                    progress=False)  # fmt: skip
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["env"]["obs_mode"] == "pixels"
+    assert config["agent_config"]["gae_lambda"] == 1.0 and config["agent_config"]["n_steps"] == 4
+    assert config["agent_config"]["pixel_encoder"] == "cells"
