@@ -72,8 +72,8 @@ def test_pixel_encoder_is_chosen_by_the_config():
     cells = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16))
     atari = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
     assert isinstance(cells.encoder, CellEncoder) and isinstance(atari.encoder, AtariEncoder)
-    wide = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=64))
-    assert cells.encoder.net[0].out_channels == 16 and wide.encoder.net[0].out_channels == 64
+    narrow = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=16))
+    assert cells.encoder.net[0].out_channels == 64 and narrow.encoder.net[0].out_channels == 16
     with pytest.raises(ValueError, match="pixel_encoder must be one of"):
         AgentConfig(pixel_encoder="resnet")
 

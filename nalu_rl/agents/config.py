@@ -32,7 +32,7 @@ class AgentConfig:
     core: str = "lstm"
     encoder_size: int = 64  # features out of the observation encoder
     pixel_encoder: str = "cells"  # pixels only: "cells" (one conv window per grid cell) or "atari" (A3C's conv net)
-    pixel_channels: int = 16  # channels of the cells encoder's convolution
+    pixel_channels: int = 64  # channels of the cells encoder's convolution (see network.CellEncoder)
     hidden_size: int = 64  # LSTM / GRU units
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
     instruction_scale: float = 1.0  # the core sees T * scale: linear, so T outside training stays distinct
