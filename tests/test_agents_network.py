@@ -51,7 +51,7 @@ def test_network_shapes_for_every_core(core, env):
 def test_the_cell_encoder_reads_each_grid_cell_at_one_position_of_its_first_layer():
     encoder = CellEncoder(size=5, out_features=8, channels=4)
     conv = encoder.net[0]
-    vec, obs = batch_obs(PIXELS, 1)
+    _, obs = batch_obs(PIXELS, 1)
     image = obs["image"]
 
     def first_layer(img):
