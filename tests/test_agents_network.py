@@ -26,9 +26,9 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def make_net(core: str = "lstm_nac", env: dict = GRID, seed: int = 0) -> ActorCritic:
+def make_net(core: str = "lstm_nac", env: dict = GRID, seed: int = 0, **hyper) -> ActorCritic:
     torch.manual_seed(seed)
-    return ActorCritic(env, AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4))
+    return ActorCritic(env, AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4, **hyper))
 
 
 def batch_obs(env: dict, batch: int, seed: int = 0):
@@ -79,15 +79,49 @@ def test_pixel_encoder_is_chosen_by_the_config():
 
 
 def test_registry_has_the_required_cores():
-    assert {"lstm", "lstm_nac", "lstm_nau", "gru"} <= set(CORES)
+    assert {"lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru"} <= set(CORES)
     with pytest.raises(ValueError, match="core must be one of"):
         AgentConfig(core="transformer")
 
 
-def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_constant():
-    net = make_net("lstm_nac")
+def test_lstm_nac_reads_t_and_h_through_the_nac_and_feeds_it_to_the_lstm_at_the_next_step():
+    core = make_net("lstm_nac").core
+    seen = []
+    core.cell.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    x, tau = torch.randn(2, 16), torch.tensor([[5.0], [20.0]])
+    state = torch.randn(2, core.state_size)
+    hidden = 16
+    out, new = core(x, tau, state)
+    # the LSTM sees [x, T, u_prev]: T directly, and the NAC's output of the previous step
+    torch.testing.assert_close(seen[0], torch.cat([x, tau, state[:, 2 * hidden :]], 1))
+    # u = W [T, h] with W = tanh(W_hat) * sigmoid(M_hat), no bias, no constant
+    h = new[:, :hidden]
+    weight = torch.tanh(core.unit.W_hat) * torch.sigmoid(core.unit.M_hat)
+    torch.testing.assert_close(new[:, 2 * hidden :], torch.cat([tau, h], 1) @ weight.T)
+    torch.testing.assert_close(out, h)  # the heads read h alone unless unit_to_heads
+    assert make_net("lstm_nac", unit_to_heads=True).core(x, tau, state)[0].shape == (2, hidden + 4)
+
+
+def test_lstm_nac_input_passes_t_alone_through_the_nac_into_the_lstm():
+    core = make_net("lstm_nac_input").core
+    seen = []
+    core.cell.register_forward_hook(lambda module, args, out: seen.append(args[0]))
+    x, tau = torch.randn(2, 16), torch.tensor([[5.0], [20.0]])
+    out, new = core(x, tau, torch.zeros(2, core.state_size))
+    weight = torch.tanh(core.unit.W_hat) * torch.sigmoid(core.unit.M_hat)
+    torch.testing.assert_close(seen[0], torch.cat([x, tau, tau @ weight.T], 1))
+    assert core.state_size == 32 and out.shape == (2, 16)
+
+
+def test_unit_to_heads_needs_a_core_with_a_unit():
+    with pytest.raises(ValueError, match="unit_to_heads needs a core with an arithmetic unit"):
+        AgentConfig(core="lstm", unit_to_heads=True)
+
+
+def test_lstm_nac_acc_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_constant():
+    net = make_net("lstm_nac_acc", unit_to_heads=True)
     core = net.core
-    x = torch.randn(2, 17)
+    x = torch.randn(2, 16)
     tau = torch.tensor([[0.5], [0.5]])
     state = torch.randn(2, core.state_size)
     hidden, units = 16, 4
@@ -107,17 +141,17 @@ def test_lstm_nac_feeds_the_unit_back_and_sees_its_previous_output_t_and_a_const
     assert out.shape == (2, hidden + units)
 
 
-def test_lstm_nac_stays_finite_whatever_its_weights():
+def test_lstm_nac_acc_stays_finite_whatever_its_weights():
     """With every unit weight at its bound the diagonal feedback still accumulates only linearly.
 
     A full feedback block of ones has eigenvalue 4 here: its output would grow as 4^t.
     """
-    core = make_net("lstm_nac").core
+    core = make_net("lstm_nac_acc").core
     with torch.no_grad():
         core.unit.W_hat.fill_(20.0)  # tanh -> 1
         core.unit.M_hat.fill_(20.0)  # sigmoid -> 1
     state = torch.zeros(1, core.state_size)
-    x, tau = torch.zeros(1, 17), torch.tensor([[1.0]])
+    x, tau = torch.zeros(1, 16), torch.tensor([[1.0]])
     for _ in range(100):
         _, state = core(x, tau, state)
     a = state[:, 32:]
@@ -133,14 +167,14 @@ def test_clock_cores_count_exactly_past_the_training_range_and_feed_the_lstm(cor
     with torch.no_grad():
         clock.unit.W.fill_(1.0)  # the solution the counting loss trains towards
     tau = torch.tensor([[8.0], [40.0]])
-    x = torch.cat([torch.randn(2, 16), tau], 1)  # the network's encoding ends with T
+    x = torch.randn(2, 16)  # the encoded observation; T comes apart
     state = net.initial_state(2)
     for step in range(1, 31):
         _, state = clock(x, tau, state)
         torch.testing.assert_close(clock.count(state), torch.full((2,), float(step)))
         if core == "lstm_countdown":  # the LSTM sees the time left in place of T
             torch.testing.assert_close(seen[-1][:, -4:], (tau - step).expand(2, 4))
-            torch.testing.assert_close(seen[-1][:, :16], x[:, :16])
+            torch.testing.assert_close(seen[-1][:, :16], x)
         else:  # T and the clock side by side
             torch.testing.assert_close(seen[-1][:, -5:], torch.cat([tau, torch.full((2, 4), float(step))], 1))
 
@@ -160,7 +194,7 @@ def test_instruction_reaches_the_core_linearly_scaled_even_outside_the_training_
     net(image, instruction, net.initial_state(3))
     x, tau, _ = seen[0]
     torch.testing.assert_close(tau, instruction * net.instruction_scale)  # neither clipped nor squashed
-    torch.testing.assert_close(x[:, -1:], tau)  # concatenated to the encoding
+    assert x.shape == (3, 16)  # the encoding alone: the core decides where T goes
     units = net.core(x, tau, net.initial_state(3))[1][:, -4:]
     assert len({tuple(u) for u in units.tolist()}) == 3  # far-apart T stay distinct in the NAC
 
@@ -231,6 +265,18 @@ def test_load_agent_round_trip_and_errors(tmp_path):
     (tmp_path / "checkpoints" / "latest.pt").unlink()
     with pytest.raises(FileNotFoundError, match="checkpoint not found"):
         load_agent(tmp_path)
+
+
+def test_an_lstm_nac_run_of_0_2_0_loads_as_the_accumulator_with_the_unit_at_the_heads(tmp_path):
+    net = make_net("lstm_nac_acc", unit_to_heads=True)
+    net_config = AgentConfig(core="lstm_nac_acc", hidden_size=16, encoder_size=16, unit_size=4).to_dict()
+    old = {**net_config, "core": "lstm_nac"}
+    del old["unit_to_heads"]  # what nalu-rl 0.2.0 wrote
+    _write_run(tmp_path, net, "lstm_nac", GRID, old)
+    agent = load_agent(tmp_path)
+    assert type(agent.network.core).__name__ == "LSTMNACAccumulatorCore" and agent.network.core.unit_to_heads
+    for name, tensor in net.state_dict().items():
+        torch.testing.assert_close(agent.network.state_dict()[name], tensor)
 
 
 def test_a_pixel_run_saved_before_pixel_encoder_existed_loads_with_the_atari_encoder(tmp_path):

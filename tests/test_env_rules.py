@@ -91,6 +91,117 @@ def test_explicit_time_limit():
     assert (r, term, trunc) == (-1.0, False, True)
 
 
+# --------------------------------------------------------------------------- the paper's rules
+
+
+def make_both(**kwargs):
+    """The single environment and a batch of one, with the same rules."""
+    return make(**kwargs), TimedGridVecEnv(num_envs=1, **kwargs)
+
+
+def play_both(kwargs, instruction, agent, target, actions):
+    """The last step's (reward, terminated, truncated, info) in both environments; they must agree."""
+    single, vec = make_both(**kwargs)
+    start(single, instruction, agent, target)
+    vec.reset(seed=0, options={"instruction": instruction, "agent": agent, "target": target})
+    for a in actions:
+        _, r, term, trunc, info = single.step(a)
+        _, vr, vterm, vtrunc, vinfo = vec.step(torch.tensor([a]))
+        assert (r, term, trunc) == (vr.item(), vterm.item(), vtrunc.item())
+    assert info["success"] == vinfo["success"].item() and info["arrival_time"] == vinfo["arrival_time"].item()
+    return r, term, trunc, info
+
+
+GRADED = {"reward": "graded", "obs_mode": "grid"}
+
+
+def test_graded_exact_arrival_pays_one():
+    r, term, trunc, info = play_both(GRADED, 5, (0, 0), (0, 2), [PASS, PASS, PASS, RIGHT, RIGHT])
+    assert (r, term, trunc) == (1.0, True, False) and info["success"] is True
+
+
+def test_graded_one_step_early_pays_less_by_the_timing_penalty():
+    r, term, trunc, info = play_both(GRADED, 5, (0, 0), (0, 2), [PASS, PASS, RIGHT, RIGHT])
+    assert r == pytest.approx(0.85) and (term, trunc) == (True, False)
+    assert info["success"] is False and info["arrival_time"] == 4
+
+
+def test_graded_three_steps_late_with_another_penalty():
+    r, _, _, info = play_both({**GRADED, "timing_penalty": 0.2}, 2, (2, 2), (2, 3), [PASS, PASS, PASS, PASS, RIGHT])
+    assert r == pytest.approx(1 - 3 * 0.2) and info["arrival_time"] == 5 and info["success"] is False
+
+
+def test_graded_reward_never_falls_below_minus_one():
+    r, _, _, _ = play_both(GRADED, 30, (2, 2), (2, 3), [RIGHT])  # 29 steps early: 1 - 0.15 * 29 < -1
+    assert r == -1.0
+
+
+def test_graded_timeout_pays_zero():
+    r, term, trunc, info = play_both(GRADED, 7, (0, 0), (4, 4), [PASS] * (7 + 2 * 5))
+    assert (r, term, trunc) == (0.0, False, True)
+    assert info["success"] is False and info["arrival_time"] == -1
+
+
+def test_graded_rewards_match_the_rule_as_arrays():
+    t, T = np.arange(1, 60), np.full(59, 20)
+    expected = np.maximum(-1.0, 1.0 - 0.15 * np.abs(t - T)).astype(np.float32)
+    np.testing.assert_allclose(rules.graded_reward(t, T), expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(rules.graded_reward(torch.tensor(t), torch.tensor(T)).numpy(), rules.graded_reward(t, T))
+
+
+def _placements(env, instruction, draws):
+    pairs = {}
+    for _ in range(draws):
+        obs, _ = env.reset(options={"instruction": instruction})
+        image = obs["image"]
+        a = int(np.argmax(image[0])), int(np.argmax(image[1]))
+        pairs[a] = pairs.get(a, 0) + 1
+    return pairs
+
+
+@pytest.mark.parametrize("instruction", [1, 5, 12])
+def test_uniform_placement_is_uniform_over_distinct_pairs_whatever_t(instruction):
+    """The paper's placement: every distinct pair equally likely, also those farther apart than T."""
+    n = 5
+    env = make(obs_mode="grid", placement="uniform")
+    env.reset(seed=4)
+    draws = 30000
+    pairs = _placements(env, instruction, draws)
+    assert set(pairs) == {(a, t) for a in range(n * n) for t in range(n * n) if a != t}
+    expected = draws / len(pairs)
+    chi2 = sum((c - expected) ** 2 / expected for c in pairs.values())
+    dof = len(pairs) - 1
+    assert chi2 < dof + 5 * np.sqrt(2 * dof), (chi2, dof)
+
+
+def test_uniform_placement_makes_some_episodes_infeasible_below_t_8():
+    """For T < 2N - 2 = 8 some pairs lie farther than T: those episodes cannot be won."""
+    env = make(obs_mode="grid", placement="uniform")
+    env.reset(seed=5)
+    for instruction, feasible_share in ((5, 1 - 60 / 600), (7, 1 - 4 / 600)):
+        pairs = _placements(env, instruction, 6000)
+        far = sum(c for (a, t), c in pairs.items() if abs(a // 5 - t // 5) + abs(a % 5 - t % 5) > instruction)
+        assert far > 0
+        assert abs((1 - far / 6000) - feasible_share) < 0.02, (instruction, far)
+    pairs = _placements(env, 8, 2000)  # from T = 8 on every pair is within reach
+    assert all(abs(a // 5 - t // 5) + abs(a % 5 - t % 5) <= 8 for a, t in pairs)
+
+
+def test_uniform_placement_accepts_fixed_cells_farther_apart_than_t():
+    env = make(obs_mode="grid", placement="uniform", reward="graded")
+    obs, _ = start(env, 2, (0, 0), (4, 4))
+    assert obs["image"][0, 0, 0] == 1 and obs["image"][1, 4, 4] == 1
+
+
+def test_placements_agree_from_t_8_on():
+    """For T >= 2N - 2 the reachable pairs are all pairs: the same seeds draw the same starts."""
+    a = TimedGridVecEnv(num_envs=500, obs_mode="grid")
+    b = TimedGridVecEnv(num_envs=500, obs_mode="grid", placement="uniform")
+    a.reset(seed=9, options={"instruction": 8})
+    b.reset(seed=9, options={"instruction": 8})
+    assert a.states() == b.states()
+
+
 def test_step_after_end_is_refused():
     env = make()
     start(env, 5, (2, 2), (2, 3))
@@ -267,6 +378,12 @@ def test_same_seed_same_episodes(obs_mode):
         ({"obs_mode": "rgb"}, "obs_mode"),
         ({"time_limit": 0}, "time_limit"),
         ({"render_mode": "video"}, "render_mode"),
+        ({"placement": "anywhere"}, "placement"),
+        ({"reward": "dense"}, "reward"),
+        ({"timing_penalty": 0}, "timing_penalty"),
+        ({"timing_penalty": -0.1}, "timing_penalty"),
+        ({"timing_penalty": float("inf")}, "timing_penalty"),
+        ({"timing_penalty": "0.1"}, "timing_penalty"),
     ],
 )
 def test_bad_kwargs_name_the_argument(kwargs, name):

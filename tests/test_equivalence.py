@@ -23,6 +23,9 @@ KWARGS = st.fixed_dictionaries(
         "t_range": st.tuples(st.integers(1, 8), st.integers(0, 8)).map(lambda p: (p[0], p[0] + p[1])),
         "obs_mode": st.sampled_from(["grid", "pixels"]),
         "time_limit": st.one_of(st.none(), st.integers(1, 20)),
+        "placement": st.sampled_from(["reachable", "uniform"]),
+        "reward": st.sampled_from(["exact", "graded"]),
+        "timing_penalty": st.floats(0.01, 2.0),
     }
 )
 

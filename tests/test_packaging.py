@@ -33,7 +33,11 @@ def test_shipped_presets_load():
 def test_preset_by_path_and_errors(tmp_path):
     good = tmp_path / "tiny.toml"
     good.write_text('size = 3\nt_range = [2, 4]\nobs_mode = "grid"\n')
-    assert env_kwargs_from_preset(str(good)) == ("tiny", {"size": 3, "t_range": (2, 4), "obs_mode": "grid"})
+    assert env_kwargs_from_preset(str(good)) == (
+        "tiny",
+        {"size": 3, "t_range": [2, 4], "obs_mode": "grid", "time_limit": None,
+         "placement": "reachable", "reward": "exact", "timing_penalty": 0.15},
+    )  # complete: the defaults it leaves out are recorded too
     with pytest.raises(presets.PresetError, match="unknown env preset 'nope'"):
         env_kwargs_from_preset("nope")
     bad = tmp_path / "bad.toml"

@@ -48,6 +48,7 @@ class AgentConfig:
     max_grad_norm: float = 1.0
     unit_reg_coef: float = 0.0  # weight of the arithmetic unit's regulariser (NAU sparsity)
     count_coef: float = 0.0  # weight of the auxiliary counting loss (clock cores; see a2c.counting_loss)
+    unit_to_heads: bool = False  # cores with an arithmetic unit: its output reaches the policy and value heads too
 
     def __post_init__(self) -> None:
         from nalu_rl.agents.cores import CORES
@@ -70,9 +71,14 @@ class AgentConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-        if self.count_coef > 0 and not getattr(CORES[self.core], "counts", False):
-            counting = sorted(name for name, core in CORES.items() if getattr(core, "counts", False))
+        if self.count_coef > 0 and not CORES[self.core].counts:
+            counting = sorted(name for name, core in CORES.items() if core.counts)
             raise ValueError(f"count_coef needs a core with a clock ({', '.join(counting)}), got {self.core!r}")
+        if not isinstance(self.unit_to_heads, bool):
+            raise ValueError(f"unit_to_heads must be true or false, got {self.unit_to_heads!r}")
+        if self.unit_to_heads and not CORES[self.core].has_unit:
+            with_unit = sorted(name for name, core in CORES.items() if core.has_unit)
+            raise ValueError(f"unit_to_heads needs a core with an arithmetic unit ({', '.join(with_unit)}), got {self.core!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.pixel_encoder not in PIXEL_ENCODERS:
@@ -90,11 +96,18 @@ class AgentConfig:
 
     @classmethod
     def of_run(cls, table: dict[str, Any]) -> AgentConfig:
-        """The hyper-parameters in a run's ``config.json``.
+        """The hyper-parameters in a run's ``config.json``, with what older versions implied.
 
-        Runs written before ``pixel_encoder`` existed (nalu-rl 0.1.0) saw pixels through the Atari encoder.
+        Runs written before ``pixel_encoder`` existed (nalu-rl 0.1.0) saw pixels through the Atari
+        encoder. Runs written before ``unit_to_heads`` existed (0.2.0 and older) passed the unit's
+        output to the heads, and their ``lstm_nac`` was the accumulator now named ``lstm_nac_acc``.
         """
-        return cls.from_dict({"pixel_encoder": "atari", **table})
+        table = {"pixel_encoder": "atari", **table}
+        if "unit_to_heads" not in table:
+            if table.get("core") == "lstm_nac":
+                table["core"] = "lstm_nac_acc"
+            table["unit_to_heads"] = table.get("core") in ("lstm_nac_acc", "lstm_nau")
+        return cls.from_dict(table)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -110,7 +123,7 @@ def load_preset(
     the preset's own ``[run] env``) has pixel observations: hyper-parameters and run keys but
     ``env``. Overrides win over it.
     """
-    from nalu_rl.envs import env_kwargs_from_preset
+    from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
     name, table = presets.load("agents", name_or_path)
     table = dict(table)
@@ -123,7 +136,7 @@ def load_preset(
         raise presets.PresetError(f"agent preset {name!r}: [pixels] cannot set env")
     overrides = overrides or {}
     if env is None:
-        env = overrides.get("env", run.get("env", "fast"))
+        env = overrides.get("env", run.get("env", DEFAULT_PRESET))
     pixel_hyper = {k: v for k, v in pixels.items() if k not in RUN_KEYS}
     on_pixels = env_kwargs_from_preset(env)[1].get("obs_mode", "pixels") == "pixels"
     for key, value in ({**pixels, **overrides} if on_pixels else overrides).items():

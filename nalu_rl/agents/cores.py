@@ -1,15 +1,14 @@
 """Recurrent cores, chosen by name in the agent preset (``core = "lstm_nac"``).
 
-A core advances one time step for a batch: ``forward(x, instruction, state) -> (out, state)``.
-``x`` is the encoded observation with the scaled instruction already concatenated;
-``instruction`` is that scaled instruction alone (B, 1), for cores that route it elsewhere too.
-The recurrent state is one (B, state_size) tensor, so callers reset, store and index it
-without knowing the core: zeros is the initial state of every core here.
+A core advances one time step for a batch: ``forward(x, instruction, state) -> (out, state)``,
+where ``x`` is the encoded observation (B, input_size) and ``instruction`` the scaled T (B, 1).
+Each core decides where T goes. The recurrent state is one (B, state_size) tensor, so callers
+reset, store and index it without knowing the core: zeros is the initial state of every core.
+:class:`Core` declares everything the learner may call, the clock of the counting cores included.
 """
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Callable
 
 import torch
@@ -18,19 +17,23 @@ from torch.nn import functional as F
 
 from nalu_rl.nn import get_unit
 
-CORES: dict[str, Callable[..., Core]] = {}
+CORES: dict[str, type[Core]] = {}
 
 
-def register(name: str) -> Callable:
-    def add(factory: Callable[..., Core]) -> Callable[..., Core]:
-        CORES[name] = factory
-        return factory
+def register(name: str) -> Callable[[type[Core]], type[Core]]:
+    """Class decorator adding a core under ``name``; refuses to shadow an existing one."""
+
+    def add(cls: type[Core]) -> type[Core]:
+        if name in CORES and CORES[name] is not cls:
+            raise ValueError(f"a core named {name!r} is already registered ({CORES[name].__name__})")
+        CORES[name] = cls
+        return cls
 
     return add
 
 
 def build_core(name: str, input_size: int, hidden_size: int, unit_size: int) -> Core:
-    """The core registered under ``name``; ValueError naming the choices otherwise."""
+    """The core registered under ``name`` for encodings of ``input_size``; ValueError naming the choices otherwise."""
     if name not in CORES:
         raise ValueError(f"unknown core {name!r}; choose from {', '.join(sorted(CORES))}")
     return CORES[name](input_size=input_size, hidden_size=hidden_size, unit_size=unit_size)
@@ -49,100 +52,159 @@ def lstm_cell(input_size: int, hidden_size: int) -> nn.LSTMCell:
     return cell
 
 
-class Core(nn.Module, abc.ABC):
+class Core(nn.Module):
+    """One recurrent step: ``forward(x, instruction, state) -> (out (B, output_size), state (B, state_size))``."""
+
     output_size: int
     state_size: int
     counts = False  # True: count(state) is a step counter that AgentConfig.count_coef may train
+    has_unit = False  # True: an arithmetic unit whose output AgentConfig.unit_to_heads may pass to the heads
 
-    @abc.abstractmethod
     def forward(self, x: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(out (B, output_size), next state (B, state_size))`` for one time step."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward")  # pragma: no cover
+
+    def count(self, state: torch.Tensor) -> torch.Tensor:
+        """The clock (B,) in a state this core returned; only cores with ``counts = True`` have one."""
+        raise TypeError(f"{type(self).__name__} has no clock")
 
 
 @register("lstm")
 class LSTMCore(Core):
-    """The baseline: an LSTM cell; out = h, state = [h, c]."""
+    """The baseline (paper §4.5): T is "an additional input unit concatenated to the output of the convnet"."""
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
-        self.cell = lstm_cell(input_size, hidden_size)
-        self.hidden_size = hidden_size
+        self.cell = lstm_cell(input_size + 1, hidden_size)
         self.output_size = hidden_size
         self.state_size = 2 * hidden_size
 
     def forward(self, x, instruction, state):
-        h, c = self.cell(x, state.chunk(2, dim=1))
+        h, c = self.cell(torch.cat([x, instruction], dim=1), state.chunk(2, dim=1))
         return h, torch.cat([h, c], dim=1)
 
 
 @register("gru")
 class GRUCore(Core):
-    """A GRU cell; out = state = h."""
+    """A GRU cell over [x, T]; out = state = h."""
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
-        self.cell = nn.GRUCell(input_size, hidden_size)
+        self.cell = nn.GRUCell(input_size + 1, hidden_size)
         self.output_size = self.state_size = hidden_size
 
     def forward(self, x, instruction, state):
-        h = self.cell(x, state)
+        h = self.cell(torch.cat([x, instruction], dim=1), state)
         return h, h
 
 
-class LSTMUnitCore(Core):
-    """An LSTM whose input is augmented with an arithmetic unit's previous output (the paper's LSTM+NAC).
+class LSTMWithUnit(Core):
+    """An LSTM over [x, T, u] where u is an arithmetic unit's output; the readings of the paper differ in what u reads.
 
-    At each step::
-
-        h, c = LSTM([x, a_prev], (h, c))
-        a    = Unit([a_prev, h, instruction, 1])   # output i sees a_prev[i] only
-
-    The unit sees its own previous output, so it can accumulate, and the instruction, so it
-    can start from T or compare with it. Its output goes back into the LSTM at the next step
-    and, with h, to the policy and value heads, so a linear readout of the count is available
-    to the decision. The unit must be linear, y = W x (NAC, NAU).
-
-    Each output sees its own previous value and not the others': with the full feedback
-    block, whose entries may reach (-1, 1), lstm_nac on pixels learned an eigenvalue of 2.7
-    and its output grew geometrically until the loss overflowed (0.47M frames). On the grid,
-    seeds 0-2, horizon_90 was 13 [13-14] with the diagonal and 14 [13-14] with the full block.
-
-    The constant input 1 is our addition to the paper's description. The NAC and NAU have no
-    bias, so without it the only way to add a fixed amount per step is through an LSTM unit
-    held near saturation, and |h| < 1 is never exactly constant: such a count drifts by an
-    amount that grows with t. With the constant, a = a_prev + 1 is one weight pattern of
-    {-1, 0, 1}, the unit's natural solution.
+    ``unit_to_heads`` (set by :class:`~nalu_rl.agents.network.ActorCritic` from the agent
+    config) passes [h, u] to the policy and value heads instead of h alone.
     """
 
-    unit_name: str
+    has_unit = True
+    unit_name = "nac"
 
-    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int, unit_inputs: int, recurrent_unit: bool) -> None:
         super().__init__()
-        self.cell = lstm_cell(input_size + unit_size, hidden_size)
-        self.unit = get_unit(self.unit_name)(unit_size + hidden_size + 2, unit_size)
-        # output i sees a_prev[i] only (see above)
-        mask = torch.ones(unit_size, unit_size + hidden_size + 2)
-        mask[:, :unit_size] = torch.eye(unit_size)
-        self.register_buffer("feedback_mask", mask, persistent=False)
-        self.sizes = [hidden_size, hidden_size, unit_size]
-        self.output_size = hidden_size + unit_size
-        self.state_size = 2 * hidden_size + unit_size
+        self.cell = lstm_cell(input_size + 1 + unit_size, hidden_size)
+        self.unit = get_unit(self.unit_name)(unit_inputs, unit_size)
+        self.hidden_size, self.unit_size = hidden_size, unit_size
+        # u kept in the state: it is computed from this step's h and read by the next step's LSTM
+        self.recurrent_unit = recurrent_unit
+        self.sizes = [hidden_size, hidden_size] + ([unit_size] if recurrent_unit else [])
+        self.state_size = sum(self.sizes)
+        self.unit_to_heads = False
 
-    def forward(self, x, instruction, state):
-        h, c, a = state.split(self.sizes, dim=1)
-        h, c = self.cell(torch.cat([x, a], dim=1), (h, c))
-        weight = self.unit.weight * self.feedback_mask
-        a = F.linear(torch.cat([a, h, instruction, torch.ones_like(instruction)], dim=1), weight)
-        return torch.cat([h, a], dim=1), torch.cat([h, c, a], dim=1)
+    @property
+    def output_size(self) -> int:
+        return self.hidden_size + (self.unit_size if self.unit_to_heads else 0)
+
+    def _out(self, h: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        return torch.cat([h, u], dim=1) if self.unit_to_heads else h
 
 
 @register("lstm_nac")
-class LSTMNACCore(LSTMUnitCore):
+class LSTMNACCore(LSTMWithUnit):
+    """The paper's LSTM + NAC, as we read it: the NAC reads [T, h] and its output enters the LSTM at the next step.
+
+    Trask et al. (2018, §4.5): "the instruction was passed both directly to the LSTM memory and
+    passed through an NAC and back into the LSTM." T goes to the LSTM directly (as in the
+    baseline) and through a NAC; "back into" the LSTM makes the NAC part of a loop with it,
+    so the NAC reads the LSTM's output h beside T and its output returns as LSTM input::
+
+        h, c = LSTM([x, T, u_prev], (h, c))    # u_prev = 0 at the start of an episode
+        u    = NAC([T, h])
+
+    The NAC can then form T minus a linear read-out of the LSTM, a difference that stays exact
+    past the training range. The other readings are ``lstm_nac_input`` (T alone through the
+    NAC) and ``lstm_nac_acc`` (a NAC that also accumulates its own output).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__(input_size, hidden_size, unit_size, unit_inputs=1 + hidden_size, recurrent_unit=True)
+
+    def forward(self, x, instruction, state):
+        h, c, u = state.split(self.sizes, dim=1)
+        h, c = self.cell(torch.cat([x, instruction, u], dim=1), (h, c))
+        u = self.unit(torch.cat([instruction, h], dim=1))
+        return self._out(h, u), torch.cat([h, c, u], dim=1)
+
+
+@register("lstm_nac_input")
+class LSTMNACInputCore(LSTMWithUnit):
+    """The most literal reading of the paper: T alone passes through a NAC into the LSTM's input.
+
+    ``h, c = LSTM([x, T, NAC(T)], (h, c))``. A NAC of T alone is a scaling w·T with w in [-1, 1],
+    so this is the baseline with T entering through a second, bounded weight.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__(input_size, hidden_size, unit_size, unit_inputs=1, recurrent_unit=False)
+
+    def forward(self, x, instruction, state):
+        u = self.unit(instruction)
+        h, c = self.cell(torch.cat([x, instruction, u], dim=1), state.chunk(2, dim=1))
+        return self._out(h, u), torch.cat([h, c], dim=1)
+
+
+class LSTMAccumulatorCore(LSTMWithUnit):
+    """A unit that accumulates: it reads its own previous output, h, T and a constant 1.
+
+    At each step::
+
+        h, c = LSTM([x, T, a_prev], (h, c))
+        a    = Unit([a_prev, h, T, 1])   # output i sees a_prev[i] only
+
+    The unit must be linear, y = W x (NAC, NAU). Each output sees its own previous value and
+    not the others': a full feedback block, whose entries may reach (-1, 1), can have an
+    eigenvalue above 1 and then grows geometrically (it did, on pixels). The NAC and NAU have
+    no bias; the constant input lets a = a_prev + 1 be one weight pattern of {-1, 0, 1}.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
+        super().__init__(input_size, hidden_size, unit_size, unit_inputs=unit_size + hidden_size + 2, recurrent_unit=True)
+        mask = torch.ones(unit_size, unit_size + hidden_size + 2)
+        mask[:, :unit_size] = torch.eye(unit_size)
+        self.register_buffer("feedback_mask", mask, persistent=False)
+
+    def forward(self, x, instruction, state):
+        h, c, a = state.split(self.sizes, dim=1)
+        h, c = self.cell(torch.cat([x, instruction, a], dim=1), (h, c))
+        weight = self.unit.weight * self.feedback_mask
+        a = F.linear(torch.cat([a, h, instruction, torch.ones_like(instruction)], dim=1), weight)
+        return self._out(h, a), torch.cat([h, c, a], dim=1)
+
+
+@register("lstm_nac_acc")
+class LSTMNACAccumulatorCore(LSTMAccumulatorCore):
     unit_name = "nac"
 
 
 @register("lstm_nau")
-class LSTMNAUCore(LSTMUnitCore):
+class LSTMNAUCore(LSTMAccumulatorCore):
     unit_name = "nau"
 
 
@@ -155,17 +217,12 @@ class LSTMClockCore(Core):
         h, c = LSTM([x, T, a], (h, c))   # lstm_clock: T and the clock side by side
         h, c = LSTM([x, T - a], (h, c))  # lstm_countdown: the time left
 
-    Why: in the paper's LSTM+NAC (``lstm_nac``) the LSTM does the counting, and its count
-    saturates past the training range as the plain LSTM's does; reinforcement alone does not
-    pull a unit's weights to the exact values a count needs (``lstm_countdown`` trained with
-    ``count_coef = 0`` reached horizon_90 13). Here the unit's feedback is fixed to the
-    identity, so it can only accumulate (a learned feedback matrix trained to count found
-    [[1, -1], [-1, 1]], eigenvalue 2, and blew up), and the auxiliary counting loss
-    (``count_coef`` > 0, :func:`nalu_rl.agents.a2c.counting_loss`) trains the first output
-    to the number of steps taken; the NAU reaches the exact weight 1. The clock sees a
-    constant only: given [T, 1], the fit w_T T + w_1 = 1 over T in 5..12 is ill-conditioned, and
-    one seed settled on w = (0.004, 0.966), a clock 6% fast at T = 26 (horizon_90 17 instead of 30).
-    Output: h; state: [h, c, a].
+    The unit's feedback is fixed to the identity, so it can only accumulate, and the auxiliary
+    counting loss (``count_coef`` > 0, :func:`nalu_rl.agents.a2c.counting_loss`) trains the
+    first output to the number of steps taken, which the agent always knows: reinforcement
+    alone does not pull a unit's weights to the exact values a count needs. The clock sees a
+    constant only, since a fit w_T·T + w_1 = 1 over a narrow range of T is ill-conditioned.
+    Output: h; state: [h, c, a]. docs/FINDINGS.md has the measurements behind each choice.
     """
 
     counts = True
@@ -174,8 +231,7 @@ class LSTMClockCore(Core):
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
         self.unit = get_unit("nau")(1, unit_size)
-        # x ends with T; the countdown LSTM gets T - a in its place
-        self.cell = lstm_cell(input_size - 1 + unit_size if self.countdown else input_size + unit_size, hidden_size)
+        self.cell = lstm_cell(input_size + unit_size if self.countdown else input_size + 1 + unit_size, hidden_size)
         self.sizes = [hidden_size, hidden_size, unit_size]
         self.output_size = hidden_size
         self.state_size = 2 * hidden_size + unit_size
@@ -183,12 +239,11 @@ class LSTMClockCore(Core):
     def forward(self, x, instruction, state):
         h, c, a = state.split(self.sizes, dim=1)
         a = a + self.unit(torch.ones_like(instruction))
-        seen = [x[:, :-1], instruction - a] if self.countdown else [x, a]
+        seen = [x, instruction - a] if self.countdown else [x, instruction, a]
         h, c = self.cell(torch.cat(seen, dim=1), (h, c))
         return h, torch.cat([h, c, a], dim=1)
 
     def count(self, state: torch.Tensor) -> torch.Tensor:
-        """The clock's first output (B,) in a state this core returned."""
         return state[:, 2 * self.sizes[0]]
 
 

@@ -89,7 +89,9 @@ class ActorCritic(nn.Module):
             self.encoder = CellEncoder(size, config.encoder_size, config.pixel_channels)
         else:
             self.encoder = AtariEncoder(config.encoder_size)
-        self.core = build_core(config.core, config.encoder_size + 1, config.hidden_size, config.unit_size)
+        self.core = build_core(config.core, config.encoder_size, config.hidden_size, config.unit_size)
+        if config.unit_to_heads:
+            self.core.unit_to_heads = True
         self.policy = nn.Linear(self.core.output_size, rules.NUM_ACTIONS)
         self.value = nn.Linear(self.core.output_size, 1)
         self.instruction_scale = config.instruction_scale
@@ -111,7 +113,7 @@ class ActorCritic(nn.Module):
         # T enters linearly (no clipping or squashing), so instructions outside the
         # training range reach the core as distinct, proportionally larger values.
         tau = instruction * self.instruction_scale
-        out, state = self.core(torch.cat([self.encoder(image), tau], dim=1), tau, state)
+        out, state = self.core(self.encoder(image), tau, state)
         return self.policy(out), self.value(out).squeeze(1), state
 
 

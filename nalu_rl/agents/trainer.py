@@ -38,7 +38,7 @@ from nalu_rl.agents.config import MODES, AgentConfig, load_preset
 from nalu_rl.agents.learner import Learner
 from nalu_rl.agents.monitor import Monitor
 from nalu_rl.agents.network import ActorCritic
-from nalu_rl.envs import env_kwargs_from_preset
+from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 from nalu_rl.envs.batched import TimedGridVecEnv, resolve_device
 from nalu_rl.nn import clip_weights_
 
@@ -126,7 +126,7 @@ def prepare(
     if agent is None:
         raise ValueError("an agent preset is required (e.g. --agent lstm_nac)")
     name, agent_config, defaults = load_preset(agent, overrides, env)
-    env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else defaults.get("env", "fast"))
+    env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else defaults.get("env", DEFAULT_PRESET))
     seed = 0 if seed is None else seed
     _check_int("seed", seed, 0)
     config = {

@@ -28,6 +28,7 @@ from typing import Any
 import torch
 
 from nalu_rl.analysis.stats import wilson_interval
+from nalu_rl.envs import rules
 from nalu_rl.envs.rules import episode_limit
 
 RESULT_FILE = "extrapolation.json"
@@ -36,18 +37,25 @@ FIGURE_FILE = "extrapolation.png"
 TENSORBOARD_DIR = "tb"
 DEFAULT_TRAIN_RANGE = (5, 12)
 HORIZON_LEVELS = (0.9, 0.5)
+# The paper's own measure (its Fig. 5): the mean episode reward under its graded reward, with
+# the horizon read where it stays >= 0.7 from T = 8 (the lowest T at which every placement can
+# be won) and the mean over T = 13..20, past the training range.
+REWARD_HORIZON_LEVEL = 0.7
+REWARD_HORIZON_FROM = 8
+PAPER_RANGE = (13, 20)
 # Evaluation start states are seeded far away from the small seeds training uses.
 EVAL_SEED_BASE = 1 << 40
 EPISODES_PER_SEED = 1 << 24
 MAX_EPISODES = EPISODES_PER_SEED
 MAX_BATCH = 1 << 16  # environments stepped at once; larger evaluations run in chunks of T values
-RESULT_KEYS = (
+REQUIRED_KEYS = (
     "T", "episodes", "success_rate", "success_ci95", "mean_reward",
     "arrival_rate", "mean_arrival_time", "timing_mae",
 )  # fmt: skip
+RESULT_KEYS = (*REQUIRED_KEYS, "paper_reward")  # results written by 0.2.0 lack paper_reward
 CSV_COLUMNS = (
     "T", "episodes", "successes", "success_rate", "success_ci95_lo", "success_ci95_hi",
-    "mean_reward", "arrival_rate", "mean_arrival_time", "timing_mae",
+    "mean_reward", "paper_reward", "arrival_rate", "mean_arrival_time", "timing_mae",
 )  # fmt: skip
 
 
@@ -77,11 +85,15 @@ def evaluate(
 ) -> list[dict[str, Any]]:
     """Roll ``agent`` out for ``episodes`` seeded episodes per instruction T; one result dict per T.
 
-    ``env_kwargs`` (size, obs_mode, time_limit; t_range is irrelevant here since T is fixed)
-    default to ``agent.config["env"]``; ``device`` to the agent's, else the CPU. Greedy actions
-    unless ``sample``; sampled actions draw from torch's RNG seeded with ``seed`` (the global
-    RNG state is restored afterwards). The result dicts hold the keys of :data:`RESULT_KEYS`
-    plus ``"successes"``.
+    ``env_kwargs`` (the environment's rules; t_range is irrelevant here since T is fixed)
+    default to ``agent.config["env"]``; ``device`` to the agent's, else the CPU. Start states
+    are always drawn from the pairs within reach of T (``placement="reachable"``): for
+    T >= 2N - 2 that is the paper's uniform draw itself, and below it every episode can be won,
+    so agents trained under either placement play identical episodes. Greedy actions unless
+    ``sample``; sampled actions draw from torch's RNG seeded with ``seed`` (the global RNG state
+    is restored afterwards). The result dicts hold the keys of :data:`RESULT_KEYS` plus
+    ``"successes"``: ``mean_reward`` under the environment's own reward, ``paper_reward``
+    under the paper's graded one (:func:`rules.graded_reward` on arrival, 0 on timeout).
     """
     from nalu_rl.envs.batched import TimedGridVecEnv
     from nalu_rl.envs.rules import MAX_INSTRUCTION
@@ -92,9 +104,8 @@ def evaluate(
     _check_int("episodes", episodes, 1, MAX_EPISODES)
     _check_int("seed", seed, 0, 1 << 20)
     kwargs = dict((getattr(agent, "config", None) or {}).get("env", {}) if env_kwargs is None else env_kwargs)
-    kwargs = {k: v for k, v in kwargs.items() if k in ("size", "t_range", "obs_mode", "time_limit")}
-    if "t_range" in kwargs:
-        kwargs["t_range"] = tuple(kwargs["t_range"])
+    kwargs = {k: v for k, v in kwargs.items() if k in rules.KWARGS}
+    kwargs["placement"] = "reachable"
     if device is None:
         device = getattr(agent, "device", None) or "cpu"
     per_chunk = max(1, max_batch // episodes)
@@ -156,6 +167,7 @@ def _aggregate(t_values, episodes, success, arrival, episode_return, instruction
     arrival = arrival.view(len(t_values), episodes).cpu()
     episode_return = episode_return.view(len(t_values), episodes).cpu()
     target = instruction.view(len(t_values), episodes).cpu()
+    paper = torch.where(arrival >= 0, rules.graded_reward(arrival, target), torch.zeros(()))
     out = []
     for i, t in enumerate(t_values):
         wins = int(success[i].sum())
@@ -170,6 +182,7 @@ def _aggregate(t_values, episodes, success, arrival, episode_return, instruction
                 "success_rate": _round(wins / episodes),
                 "success_ci95": [_round(lo), _round(hi)],
                 "mean_reward": _round(float(episode_return[i].double().mean())),
+                "paper_reward": _round(float(paper[i].double().mean())),
                 "arrival_rate": _round(n_arrived / episodes),
                 "mean_arrival_time": _round(float(times.mean())) if n_arrived else None,
                 "timing_mae": _round(float((times - target[i][arrived]).abs().mean())) if n_arrived else None,
@@ -204,6 +217,25 @@ def _rate(result: dict[str, Any]) -> float:
     return float(result["success_rate"])
 
 
+def reward_horizon(results: Sequence[dict[str, Any]]) -> int | None:
+    """The paper's horizon: the largest T' with ``paper_reward`` >= 0.7 for every T from 8 to T'.
+
+    None when T = 8 falls short or was not evaluated (or the results predate ``paper_reward``).
+    """
+    by_t = {int(r["T"]): r.get("paper_reward") for r in results}
+    best, t = None, REWARD_HORIZON_FROM
+    while by_t.get(t) is not None and by_t[t] >= REWARD_HORIZON_LEVEL - 1e-9:
+        best, t = t, t + 1
+    return best
+
+
+def paper_range_reward(results: Sequence[dict[str, Any]]) -> float | None:
+    """The mean ``paper_reward`` over T = 13..20; None unless every one of them was evaluated."""
+    by_t = {int(r["T"]): r.get("paper_reward") for r in results}
+    values = [by_t.get(t) for t in range(PAPER_RANGE[0], PAPER_RANGE[1] + 1)]
+    return None if None in values else _round(sum(values) / len(values))
+
+
 def horizon_key(q: float) -> str:
     return f"horizon_{round(q * 100)}"
 
@@ -218,10 +250,12 @@ def summarize(
         "seed": seed,
         "train_range": train_range,
         "policy": "sampled" if sample else "greedy",
-        "results": [{k: r[k] for k in RESULT_KEYS} for r in results],
+        "results": [{k: r[k] for k in RESULT_KEYS if k in r} for r in results],
     }
     for q in HORIZON_LEVELS:
         doc[horizon_key(q)] = horizon(results, train_range[0], q)
+    doc["reward_horizon"] = reward_horizon(results)
+    doc["reward_13_20"] = paper_range_reward(results)
     doc.update(extra)
     return doc
 
@@ -242,8 +276,8 @@ def write_csv(path: Path, results: Sequence[dict[str, Any]]) -> None:
     for r in results:
         lo, hi = r["success_ci95"]
         successes = r.get("successes", round(r["success_rate"] * r["episodes"]))
-        row = [r["T"], r["episodes"], successes, r["success_rate"], lo, hi, r["mean_reward"], r["arrival_rate"],
-               r["mean_arrival_time"], r["timing_mae"]]  # fmt: skip
+        row = [r["T"], r["episodes"], successes, r["success_rate"], lo, hi, r["mean_reward"], r.get("paper_reward"),
+               r["arrival_rate"], r["mean_arrival_time"], r["timing_mae"]]  # fmt: skip
         writer.writerow("" if v is None else v for v in row)
     _atomic_write(Path(path), buf.getvalue())
 
@@ -263,8 +297,8 @@ def read_result(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or any(k not in doc for k in needed) or not isinstance(doc["results"], list):
         raise ValueError(f"{path} is not an extrapolation result (needs {', '.join(needed)})")
     for r in doc["results"]:
-        if not isinstance(r, dict) or any(k not in r for k in RESULT_KEYS):
-            raise ValueError(f"{path}: a result lacks one of {', '.join(RESULT_KEYS)}")
+        if not isinstance(r, dict) or any(k not in r for k in REQUIRED_KEYS):
+            raise ValueError(f"{path}: a result lacks one of {', '.join(REQUIRED_KEYS)}")
     return doc
 
 
@@ -281,13 +315,13 @@ def log_tensorboard(log_dir: Path, doc: dict[str, Any], image=None, step: int = 
     prefix = f"extrapolation/{doc['policy']}"
     with SummaryWriter(log_dir=str(log_dir)) as writer:
         for r in doc["results"]:
-            for key in ("success_rate", "mean_reward", "arrival_rate", "mean_arrival_time", "timing_mae"):
-                if r[key] is not None:
+            for key in ("success_rate", "mean_reward", "paper_reward", "arrival_rate", "mean_arrival_time", "timing_mae"):
+                if r.get(key) is not None:
                     writer.add_scalar(f"{prefix}/{key}_vs_T", r[key], global_step=r["T"])
-        for q in HORIZON_LEVELS:
-            value = doc.get(horizon_key(q))
+        for key in (*(horizon_key(q) for q in HORIZON_LEVELS), "reward_horizon", "reward_13_20"):
+            value = doc.get(key)
             if value is not None:
-                writer.add_scalar(f"{prefix}/{horizon_key(q)}", value, global_step=step)
+                writer.add_scalar(f"{prefix}/{key}", value, global_step=step)
         if image is not None:
             writer.add_image(f"{prefix}/figure", image, global_step=step, dataformats="HWC")
 

@@ -35,7 +35,7 @@ import torch
 
 from nalu_rl import __version__
 from nalu_rl.agents import runs
-from nalu_rl.envs import ENV_ID, env_kwargs_from_preset
+from nalu_rl.envs import DEFAULT_PRESET, ENV_ID, env_kwargs_from_preset
 
 AGENT_NAME = "recurrent_ppo"
 ALGOS = ("recurrent-ppo",)
@@ -44,7 +44,6 @@ TRAINING_FILE = "training.json"
 CHECKPOINT_FILE = "latest.zip"
 TB_NAME = "RecurrentPPO"
 DEFAULT_RUN_ROOT = Path("runs")
-DEFAULT_ENV = "fast"
 DEFAULT_FRAMES = 1_000_000
 INSTALL_HINT = "pip install -e '.[sb3]' (stable-baselines3 and sb3-contrib; the dev extra has them too)"
 
@@ -208,7 +207,7 @@ def train_recurrent_ppo(
         run_dir = Path(run_dir)
         params = resolve_hyperparameters(config["agent_config"])
     else:
-        env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else DEFAULT_ENV)
+        env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else DEFAULT_PRESET)
         seed = 0 if seed is None else seed
         frames = DEFAULT_FRAMES if frames is None else frames
         _check_int("seed", seed, 0)

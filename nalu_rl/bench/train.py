@@ -25,9 +25,11 @@ GPU_CONFIGS = "sync:1x4096,sync:1x16384,sync:1x65536,async:2x16384"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from nalu_rl.envs import DEFAULT_PRESET
+
     parser.add_argument("--agent", default="lstm_nac",
                         help="agent preset, or several comma-separated to compare them in one run (default lstm_nac)")  # fmt: skip
-    parser.add_argument("--env", default="fast", help="environment preset (default fast: grid observations)")
+    parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset (default {DEFAULT_PRESET}: grid observations)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--frames", type=int, default=2_000_000, help="frames per configuration (default 2,000,000)")
     parser.add_argument(

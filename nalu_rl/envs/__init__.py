@@ -7,7 +7,8 @@ from typing import Any
 import gymnasium as gym
 
 ENV_ID = "nalu_rl/TimedGrid-v0"
-ENV_KWARGS = ("size", "t_range", "obs_mode", "time_limit")
+# The environment preset every command trains on unless told otherwise: the paper's protocol on grid planes.
+DEFAULT_PRESET = "paper_grid"
 
 
 def register_envs() -> None:
@@ -23,16 +24,17 @@ def register_envs() -> None:
 
 
 def env_kwargs_from_preset(name_or_path: str) -> tuple[str, dict[str, Any]]:
-    """``(name, kwargs)`` of an environment preset (``envs/*.toml``), validated."""
+    """``(name, kwargs)`` of an environment preset (``envs/*.toml``), validated and complete.
+
+    The kwargs are :meth:`Config.to_dict`: every environment argument, defaults included, so a
+    run's ``config.json`` records the rules it was trained under.
+    """
     from nalu_rl import presets
     from nalu_rl.envs.rules import Config
 
     name, table = presets.load("envs", name_or_path)
-    unknown = set(table) - set(ENV_KWARGS)
-    if unknown:
-        raise presets.PresetError(f"env preset {name!r}: unknown key(s) {sorted(unknown)}; allowed: {ENV_KWARGS}")
-    kwargs = dict(table)
-    if "t_range" in kwargs:
-        kwargs["t_range"] = tuple(kwargs["t_range"])
-    Config.from_kwargs(**kwargs)  # raises ValueError naming the bad value
-    return name, kwargs
+    try:
+        config = Config.from_dict(table)
+    except (TypeError, ValueError) as err:
+        raise presets.PresetError(f"env preset {name!r}: {err}") from None
+    return name, config.to_dict()

@@ -74,10 +74,13 @@ class TimedGridVecEnv(VectorEnv):
         device: str | torch.device = "cpu",
         check_actions: bool = True,
         copy: bool = True,
+        placement: str = "reachable",
+        reward: str = "exact",
+        timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
         if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit)
+        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -157,7 +160,7 @@ class TimedGridVecEnv(VectorEnv):
         self._row, self._col = rules.move(self._row, self._col, actions, n, self._drow, self._dcol)
         self._t += 1
         reward, terminated, truncated, success = rules.outcome(
-            self._row * n + self._col == self._target, self._t, self._instruction, self._limit
+            self._row * n + self._col == self._target, self._t, self._instruction, self._limit, self.cfg
         )
         done = terminated | truncated
         ended = done.nonzero().squeeze(1)
@@ -216,7 +219,7 @@ class TimedGridVecEnv(VectorEnv):
             instruction = rules.sample_instruction(key, *self.cfg.t_range)
         else:
             instruction = instruction[index]
-        placed_agent, placed_target = rules.sample_placement(key, instruction, self.cfg.size, self._tables)
+        placed_agent, placed_target = rules.sample_placement(key, instruction, self.cfg.size, self._tables, self.cfg.placement)
         agent = placed_agent if agent is None else agent[index]
         self._row[index], self._col[index] = agent // self.cfg.size, agent % self.cfg.size
         self._target[index] = placed_target if target is None else target[index]

@@ -12,7 +12,7 @@ environment or slot ``i`` of a batch of any size on any device.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 from typing import Any
 
@@ -27,6 +27,9 @@ ACTION_DCOL = (0, 0, -1, 1, 0)
 
 REWARD_SUCCESS = 1.0
 REWARD_FAILURE = -1.0
+PLACEMENTS = ("reachable", "uniform")
+REWARDS = ("exact", "graded")
+TIMING_PENALTY = 0.15  # graded reward lost per step of earliness or lateness (the paper's Fig. 5)
 
 MAX_INSTRUCTION = 1000
 IMAGE_SIZE = 56  # pixels per side, as in the paper
@@ -51,12 +54,19 @@ def xp_of(x: Any):
 
 @dataclass(frozen=True)
 class Config:
-    """Validated environment parameters shared by the single and the batched environment."""
+    """Validated environment parameters shared by the single and the batched environment.
+
+    The one home of the environment's defaults: both environments, the presets and the run
+    folders' ``config.json`` (:meth:`to_dict` / :meth:`from_dict`) go through it.
+    """
 
     size: int = 5
     t_range: tuple[int, int] = (5, 12)
     obs_mode: str = "pixels"
     time_limit: int | None = None
+    placement: str = "reachable"
+    reward: str = "exact"
+    timing_penalty: float = TIMING_PENALTY
 
     @classmethod
     def from_kwargs(
@@ -65,6 +75,9 @@ class Config:
         t_range: tuple[int, int] | list[int] = (5, 12),
         obs_mode: str = "pixels",
         time_limit: int | None = None,
+        placement: str = "reachable",
+        reward: str = "exact",
+        timing_penalty: float = TIMING_PENALTY,
     ) -> Config:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
             raise ValueError(f"size must be an integer >= 2, got {size!r}")
@@ -84,7 +97,33 @@ class Config:
             isinstance(time_limit, bool) or not isinstance(time_limit, (int, np.integer)) or time_limit < 1
         ):
             raise ValueError(f"time_limit must be None or an integer >= 1, got {time_limit!r}")
-        return cls(size, (lo, hi), obs_mode, None if time_limit is None else int(time_limit))
+        if placement not in PLACEMENTS:
+            raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
+        if reward not in REWARDS:
+            raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
+        if (
+            isinstance(timing_penalty, bool)
+            or not isinstance(timing_penalty, (int, float, np.integer, np.floating))
+            or not 0 < timing_penalty < float("inf")
+        ):
+            raise ValueError(f"timing_penalty must be a finite number > 0, got {timing_penalty!r}")
+        limit = None if time_limit is None else int(time_limit)
+        return cls(size, (lo, hi), obs_mode, limit, placement, reward, float(timing_penalty))
+
+    @classmethod
+    def from_dict(cls, table: dict[str, Any]) -> Config:
+        """A config from keyword arguments (a preset, a run's ``config.json["env"]``); ValueError for unknown keys."""
+        unknown = set(table) - set(KWARGS)
+        if unknown:
+            raise ValueError(f"unknown environment argument(s) {sorted(unknown)}; allowed: {', '.join(KWARGS)}")
+        return cls.from_kwargs(**table)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keyword arguments that rebuild this config, JSON-ready (``t_range`` as a list)."""
+        return {**{k: getattr(self, k) for k in KWARGS}, "t_range": list(self.t_range)}
+
+
+KWARGS = tuple(f.name for f in fields(Config))
 
 
 def check_instruction(value: Any) -> int:
@@ -171,16 +210,17 @@ def sample_instruction(key, t_lo: int, t_hi: int):
     return t_lo + random_below(random_u32(key, DRAW_INSTRUCTION), t_hi - t_lo + 1)
 
 
-def sample_placement(key, instruction, size: int, tables=None):
+def sample_placement(key, instruction, size: int, tables=None, placement: str = "reachable"):
     """Draw (agent cell, target cell) uniformly over distinct pairs at distance 1 <= d <= T.
 
-    ``key`` is the episodes' :func:`episode_key`; ``tables`` is :func:`placement_table`
-    converted to the array type of ``key``.
+    With ``placement="uniform"`` (the paper's) the pair is drawn over all distinct cells,
+    whatever T: for T < 2N - 2 some episodes then cannot be won. ``key`` is the episodes'
+    :func:`episode_key`; ``tables`` is :func:`placement_table` converted to the array type of ``key``.
     """
     xp = xp_of(key)
     agent_cells, target_cells, count_within = tables if tables is not None else placement_table(size)
     far = 2 * size - 2  # the largest distance on the grid
-    reach = xp.where(instruction < far, instruction, far)
+    reach = xp.where(instruction < far, instruction, far) if placement == "reachable" else instruction * 0 + far
     pair = random_below(random_u32(key, DRAW_PLACEMENT), count_within[reach])
     return agent_cells[pair], target_cells[pair]
 
@@ -205,18 +245,30 @@ def move(row, col, action, size: int, drow, dcol):
     return xp.where(inside, new_row, row), xp.where(inside, new_col, col)
 
 
-def outcome(arrived, t, instruction, limit):
+def graded_reward(t, instruction, timing_penalty: float = TIMING_PENALTY):
+    """The paper's reward for arriving at ``t``: max(-1, 1 - timing_penalty · |t - T|), float32."""
+    xp = xp_of(t)
+    steps_off = xp.abs(t - instruction)
+    steps_off = steps_off.float() if xp is torch else steps_off.astype(np.float32)
+    return xp.maximum(1.0 - timing_penalty * steps_off, steps_off * 0 + REWARD_FAILURE)
+
+
+def outcome(arrived, t, instruction, limit, cfg: Config):
     """Reward, terminated, truncated and success after a step that brought the clock to ``t``.
 
-    Arriving ends the episode: +1 exactly at t == T, -1 early or late. Not arriving by the
-    limit truncates it with -1. Every other step gives 0.
+    Arriving ends the episode, not arriving by the limit truncates it, and every other step
+    gives 0. ``reward="exact"``: +1 for arriving exactly at t == T, -1 early, late or on
+    timeout. ``reward="graded"`` (the paper's): :func:`graded_reward` on arrival, 0 on timeout.
     """
     xp = xp_of(arrived)
     success = arrived & (t == instruction)
     truncated = ~arrived & (t >= limit)
     ended = arrived | truncated
     zero = xp.zeros_like(t, dtype=xp.float32)
-    reward = xp.where(success, zero + REWARD_SUCCESS, xp.where(ended, zero + REWARD_FAILURE, zero))
+    if cfg.reward == "graded":
+        reward = xp.where(arrived, graded_reward(t, instruction, cfg.timing_penalty), zero)
+    else:
+        reward = xp.where(success, zero + REWARD_SUCCESS, xp.where(ended, zero + REWARD_FAILURE, zero))
     return reward, arrived, truncated, success
 
 

@@ -38,8 +38,11 @@ class TimedGridEnv(gym.Env):
         obs_mode: str = "pixels",
         time_limit: int | None = None,
         render_mode: str | None = None,
+        placement: str = "reachable",
+        reward: str = "exact",
+        timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
-        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit)
+        self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -77,7 +80,7 @@ class TimedGridEnv(gym.Env):
             instruction = np.array([rules.check_instruction(options["instruction"])])
         else:
             instruction = rules.sample_instruction(key, *self.cfg.t_range)
-        agent, target = (int(c[0]) for c in rules.sample_placement(key, instruction, n))
+        agent, target = (int(c[0]) for c in rules.sample_placement(key, instruction, n, placement=self.cfg.placement))
         self._episode += 1
         if "agent" in options or "target" in options:
             if not {"agent", "target"} <= set(options):
@@ -110,7 +113,7 @@ class TimedGridEnv(gym.Env):
         self._t += 1
         arrived = np.array([self._row == self._target_row and self._col == self._target_col])
         reward, terminated, truncated, success = rules.outcome(
-            arrived, np.array([self._t]), np.array([self._instruction]), np.array([self._limit])
+            arrived, np.array([self._t]), np.array([self._instruction]), np.array([self._limit]), self.cfg
         )
         terminated, truncated = bool(terminated[0]), bool(truncated[0])
         info: dict[str, Any] = {"t": self._t}

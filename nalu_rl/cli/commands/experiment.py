@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from nalu_rl.cli.commands.eval import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.envs import DEFAULT_PRESET
 
 NAME = "experiment"
 HELP = "the main job: train lstm, lstm_nac and lstm_countdown over several seeds, evaluate timing extrapolation, print the table"
@@ -24,7 +25,6 @@ ORDER = 10
 DEFAULT_AGENTS = ("lstm", "lstm_nac", "lstm_countdown")
 DEFAULT_SEEDS = 3
 DEFAULT_OUT = Path("runs") / "experiment"
-DEFAULT_ENV = "fast"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--agents", nargs="+", default=list(DEFAULT_AGENTS), metavar="AGENT",
                         help=f"agent presets to compare (default: {' '.join(DEFAULT_AGENTS)})")  # fmt: skip
-    parser.add_argument("--env", default=DEFAULT_ENV, help=f"environment preset (default {DEFAULT_ENV})")
+    parser.add_argument("--env", default=DEFAULT_PRESET,
+                        help=f"environment preset (default {DEFAULT_PRESET}: the paper's protocol on grid planes; "
+                        "paper: the same on pixels; fast: the strict protocol)")  # fmt: skip
     add_eval_arguments(parser)
     parser.add_argument("--jobs", type=int_in(1, 1024), default=None, metavar="J",
                         help="runs trained at once (default: the sweep's choice for the machine)")  # fmt: skip

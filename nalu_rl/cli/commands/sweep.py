@@ -44,6 +44,7 @@ def parse_agents(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nalu_rl.cli.commands.eval import add_eval_arguments, int_in
+    from nalu_rl.envs import DEFAULT_PRESET
 
     parser.add_argument(
         "--agents", type=parse_agents, default=["lstm", "lstm_nac"], metavar="A,B",
@@ -53,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seeds", type=parse_seeds, default=list(range(3)), metavar="N|LIST",
         help="N seeds 0..N-1, a list 0,3,5 or a range 4-7 (default 3)",
     )  # fmt: skip
-    parser.add_argument("--env", default="fast", help="environment preset name or TOML path (default fast)")
+    parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset name or TOML path (default {DEFAULT_PRESET})")
     parser.add_argument("--frames", type=int_in(1), default=None, metavar="N", help="frames per run (default: each agent preset's)")
     add_eval_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"), metavar="DIR", help="sweep folder (default runs/sweep)")
