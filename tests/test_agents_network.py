@@ -18,14 +18,6 @@ GRID = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
 PIXELS = {"size": 5, "t_range": [5, 12], "obs_mode": "pixels"}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_net(core: str = "lstm_nac", env: dict = GRID, seed: int = 0, **hyper) -> ActorCritic:
     torch.manual_seed(seed)
     return ActorCritic(env, AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4, **hyper))

@@ -22,16 +22,6 @@ TINY = {"n_envs": 4, "n_steps": 32, "batch_size": 64, "n_epochs": 1}  # 128 fram
 
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one thread is fastest, and much faster when other processes share the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 @pytest.fixture(scope="module")
 def baseline_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("baseline") / "rppo"

@@ -18,15 +18,6 @@ GRID_ENV = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
 UP, DOWN, LEFT, RIGHT, PASS = range(5)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small batched rollouts: one torch thread is much faster on a busy 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 class ScriptedTimer:
     """A hand-written Agent: counts steps, waits while it has time to spare, then walks to the target.
 

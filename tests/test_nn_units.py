@@ -26,15 +26,6 @@ from nalu_rl.nn import (
 ALL_UNITS = [NAC, NALU, NAU, NMU]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """The tensors here are tiny: intra-op threads only add synchronisation, worst on a shared CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 # --- registry and common interface -------------------------------------------------------------
 
 

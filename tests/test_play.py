@@ -11,17 +11,6 @@ from nalu_rl.analysis.play import BACKGROUND, GOOD, HEADER, play
 from nalu_rl.cli import main
 
 
-
-@pytest.fixture(scope="module", autouse=True)
-def _one_torch_thread():
-    """Tiny networks: one thread is fastest, and much faster when other processes share the cores."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
 @pytest.fixture(scope="module")
 def lstm_run(tmp_path_factory):
     from nalu_rl.agents import train

@@ -11,6 +11,7 @@ from nalu_rl.analysis import evaluate as ev
 from nalu_rl.analysis import report as rp
 from nalu_rl.analysis.stats import wilson_interval
 from nalu_rl.cli import main
+from nalu_rl.common import files
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -31,7 +32,7 @@ def fake_run(root: Path, agent: str, seed: int, cap: int | None, episodes: int =
     run = root / f"{agent}-s{seed}"
     run.mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({"agent": agent, "seed": seed}))
-    ev.write_json(run / ev.RESULT_FILE, doc)
+    files.write_json(run / ev.RESULT_FILE, doc)
     return run
 
 
@@ -87,7 +88,7 @@ def test_sampled_runs_form_their_own_group(tmp_path):
     doc["policy"] = "sampled"
     other = tmp_path / "lstm-s0-sampled"
     other.mkdir()
-    ev.write_json(other / ev.RESULT_FILE, doc)
+    files.write_json(other / ev.RESULT_FILE, doc)
     report = rp.make_report(tmp_path, tensorboard=False)
     assert list(report["agents"]) == ["lstm", "lstm [sampled]"]
     assert report["agents"]["lstm [sampled]"]["paper_horizon"] is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -19,13 +18,6 @@ from nalu_rl.cli import main
 
 # Small and quick: 8 environments x 16 steps = 128 frames per update.
 SMALL = {"mode": "sync", "workers": 1, "envs_per_worker": 8, "progress": False, "overrides": {"n_steps": 16}}
-
-
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def params(run_dir: Path) -> dict[str, torch.Tensor]:

@@ -18,13 +18,6 @@ from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.trainer import prepare, run
 
 
-@pytest.fixture(autouse=True)
-def restore_threads():
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_async_workers_update_the_shared_network(tmp_path):
     run_dir = train(agent="lstm_nac", frames=2048, mode="async", workers=2, envs_per_worker=8, run_dir=tmp_path / "run", progress=False)
     config = json.loads((run_dir / "config.json").read_text())

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from nalu_rl.common import files
+from nalu_rl.common.errors import first_line
 
 FORMAT = "nalu-rl-checkpoint/1"
 
@@ -35,19 +37,8 @@ def save_checkpoint(
     rng: dict[str, Any],
 ) -> Path:
     """Write a checkpoint so that ``path`` is either the old file or the complete new one, never partial."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     payload = {"format": FORMAT, "model": model, "optimizer": optimizer, "frames": frames, "updates": updates, "rng": rng}
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    return files.write_with(Path(path), lambda tmp: torch.save(payload, tmp), fsync=True)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -58,8 +49,7 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as err:  # torch raises many kinds on damaged files (zip, pickle, EOF...)
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"corrupt checkpoint {path}: {reason}") from None
+        raise ValueError(f"corrupt checkpoint {path}: {first_line(err)}") from None
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"corrupt checkpoint {path}: not a nalu-rl checkpoint")
     return payload

@@ -29,16 +29,11 @@ class CellEncoder(nn.Module):
 
     The frame draws cell (r, c) as a square block of ``56 // N`` pixels (:func:`rules.cell_masks`),
     so a convolution whose kernel and stride are that block sees exactly one cell at each of its
-    N×N positions: what stands there (agent, target, nothing) is one linear read-out away. On
-    pixels (seed 0, λ = 1) lstm_nac learned with it by 6M frames where with the Atari encoder it
-    had not by 12M.
+    N×N positions: what stands there (agent, target, nothing) is one linear read-out away.
 
     Gray agent and red target overlap in the red channel, so at initialisation the features of
     "agent here" and "target here" are correlated; the more channels, the more of them start
-    out telling the two apart. With 16 channels (half the training time per frame of the Atari
-    encoder) one seed in three of lstm_nac and of lstm_countdown failed to see where the target
-    was; with 64 (1.7× the time of 16, still faster than the Atari encoder) every seed learned
-    (README, "On pixels").
+    out telling the two apart (docs/FINDINGS.md, "Pixels", has the measurements).
     """
 
     def __init__(self, size: int, out_features: int, channels: int) -> None:

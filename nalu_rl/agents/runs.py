@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from nalu_rl.common import files
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -42,7 +43,4 @@ def read_config(run_dir: Path) -> dict[str, Any]:
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     """Write ``config.json`` atomically (temp file + rename)."""
-    path = Path(run_dir) / CONFIG_FILE
-    tmp = path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(config, indent=2) + "\n")
-    os.replace(tmp, path)
+    files.write_json(Path(run_dir) / CONFIG_FILE, config)

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import csv
 import json
-import numbers
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,9 @@ from typing import Any
 import torch
 
 from nalu_rl.analysis.stats import wilson_interval
+from nalu_rl.common import files
+from nalu_rl.common.checks import check_int
+from nalu_rl.common.devices import rng_devices
 from nalu_rl.envs import rules
 from nalu_rl.envs.rules import episode_limit
 
@@ -64,13 +65,6 @@ def start_seed(seed: int, episode: int) -> int:
     return EVAL_SEED_BASE + seed * EPISODES_PER_SEED + episode
 
 
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo or (hi is not None and value > hi):
-        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")
-    return int(value)
-
-
 def evaluate(
     agent: Any,
     t_values: Sequence[int],
@@ -98,11 +92,11 @@ def evaluate(
     from nalu_rl.envs.batched import TimedGridVecEnv
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
-    t_values = [_check_int("T", t, 1, MAX_INSTRUCTION) for t in t_values]
+    t_values = [check_int("T", t, 1, MAX_INSTRUCTION) for t in t_values]
     if not t_values:
         raise ValueError("t_values must not be empty")
-    _check_int("episodes", episodes, 1, MAX_EPISODES)
-    _check_int("seed", seed, 0, 1 << 20)
+    check_int("episodes", episodes, 1, MAX_EPISODES)
+    check_int("seed", seed, 0, 1 << 20)
     kwargs = dict((getattr(agent, "config", None) or {}).get("env", {}) if env_kwargs is None else env_kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k in rules.KWARGS}
     kwargs["placement"] = "reachable"
@@ -116,8 +110,7 @@ def evaluate(
 
         bar = tqdm(total=len(t_values), desc="eval", unit="T", leave=False)
     results: list[dict[str, Any]] = []
-    devices = [torch.device(device).index or 0] if torch.device(device).type == "cuda" else []
-    with torch.random.fork_rng(devices=devices):
+    with torch.random.fork_rng(devices=rng_devices(device)):
         torch.manual_seed(seed)
         for chunk in chunks:
             env = TimedGridVecEnv(num_envs=len(chunk) * episodes, device=device, **kwargs)
@@ -263,10 +256,6 @@ def summarize(
 # --------------------------------------------------------------------------- files
 
 
-def write_json(path: Path, doc: dict[str, Any]) -> None:
-    _atomic_write(Path(path), json.dumps(doc, indent=2) + "\n")
-
-
 def write_csv(path: Path, results: Sequence[dict[str, Any]]) -> None:
     import io
 
@@ -279,7 +268,7 @@ def write_csv(path: Path, results: Sequence[dict[str, Any]]) -> None:
         row = [r["T"], r["episodes"], successes, r["success_rate"], lo, hi, r["mean_reward"], r.get("paper_reward"),
                r["arrival_rate"], r["mean_arrival_time"], r["timing_mae"]]  # fmt: skip
         writer.writerow("" if v is None else v for v in row)
-    _atomic_write(Path(path), buf.getvalue())
+    files.write_text(Path(path), buf.getvalue())
 
 
 def read_result(path: Path) -> dict[str, Any]:
@@ -300,12 +289,6 @@ def read_result(path: Path) -> dict[str, Any]:
         if not isinstance(r, dict) or any(k not in r for k in REQUIRED_KEYS):
             raise ValueError(f"{path}: a result lacks one of {', '.join(REQUIRED_KEYS)}")
     return doc
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def log_tensorboard(log_dir: Path, doc: dict[str, Any], image=None, step: int = 0) -> None:
@@ -348,12 +331,12 @@ def evaluate_run(
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
     run_dir = Path(run_dir)
-    _check_int("t_min", t_min, 1, MAX_INSTRUCTION)
-    _check_int("t_max", t_max, 1, MAX_INSTRUCTION)
+    check_int("t_min", t_min, 1, MAX_INSTRUCTION)
+    check_int("t_max", t_max, 1, MAX_INSTRUCTION)
     if t_min > t_max:
         raise ValueError(f"t_min ({t_min}) must not exceed t_max ({t_max})")
-    _check_int("episodes", episodes, 1, MAX_EPISODES)
-    _check_int("seed", seed, 0, 1 << 20)
+    check_int("episodes", episodes, 1, MAX_EPISODES)
+    check_int("seed", seed, 0, 1 << 20)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
     agent = load_agent(run_dir, device=device)
@@ -374,7 +357,7 @@ def evaluate_run(
         eval_seed=seed,
         frames=frames,
     )
-    write_json(run_dir / RESULT_FILE, doc)
+    files.write_json(run_dir / RESULT_FILE, doc)
     write_csv(run_dir / CSV_FILE, results)
     frames_text = f", {frames:,} frames" if isinstance(frames, int) and not isinstance(frames, bool) else ""
     fig = plots.run_figure(doc, title=f"{run_dir.name}: {doc['agent']}, seed {doc['seed']}{frames_text}")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -10,6 +9,8 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from nalu_rl.common import files
 
 # What Trask et al. (2018, §4.5) report: success collapses beyond T ≈ 13 (LSTM) and ≈ 19 (LSTM + NAC).
 PAPER_HORIZONS = {"lstm": 13, "lstm_nac": 19}
@@ -142,12 +143,8 @@ def draw_arrival(ax, groups, train_range) -> None:
 
 def save(fig: Figure, path: Path, dpi: int = 110) -> Path:
     """Write ``fig`` as PNG atomically."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp.png")
     FigureCanvasAgg(fig)
-    fig.savefig(tmp, dpi=dpi)
-    os.replace(tmp, path)
-    return path
+    return files.write_with(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi), suffix=".png")
 
 
 def to_image(fig: Figure, dpi: int = 80) -> np.ndarray:

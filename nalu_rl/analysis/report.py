@@ -17,9 +17,7 @@
 
 from __future__ import annotations
 
-import json
 import math
-import os
 import statistics
 import warnings
 from collections.abc import Sequence
@@ -29,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from nalu_rl.analysis.evaluate import HORIZON_LEVELS, RESULT_FILE, horizon_key, read_result
+from nalu_rl.common import files as atomic
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"
@@ -264,8 +263,8 @@ def make_report(root: Path | str, *, title: str | None = None, tensorboard: bool
         "arrival": root / ARRIVAL_FIGURE,
         "figure": root / COMBINED_FIGURE,
     }
-    _write(files["report"], body)
-    _write(files["summary"], json.dumps(summary, indent=2) + "\n")
+    atomic.write_text(files["report"], body)
+    atomic.write_json(files["summary"], summary)
     success_fig = plots.success_figure(groups, train_range)
     arrival_fig = plots.arrival_figure(groups, train_range)
     combined = plots.combined_figure(groups, train_range, title=title)
@@ -276,12 +275,6 @@ def make_report(root: Path | str, *, title: str | None = None, tensorboard: bool
         _log_tensorboard(root / TENSORBOARD_DIR, summary, text, success_fig, arrival_fig)
         files["tensorboard"] = root / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 def _log_tensorboard(log_dir: Path, summary: dict[str, Any], text: str, success_fig, arrival_fig) -> None:

@@ -11,9 +11,9 @@ Stable-Baselines3 and sb3-contrib are imported only when a baseline is trained o
 from nalu_rl.baselines.recurrent_ppo import (
     AGENT_NAME,
     ALGOS,
-    BaselineInterrupted,
     DEFAULT_FRAMES,
     DEFAULTS,
+    BaselineInterrupted,
     SB3Agent,
     is_finished,
     load_sb3_agent,

@@ -33,29 +33,13 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from nalu_rl.common.devices import resolve_device
 from nalu_rl.envs import render as rendering
 from nalu_rl.envs import rules
 from nalu_rl.envs.timed_grid import observation_space
 
 Obs = dict[str, torch.Tensor]
-
-
-def resolve_device(device: str | torch.device) -> torch.device:
-    """A torch device from 'cpu', 'cuda', 'cuda:N' or 'auto', with a clear error otherwise."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        dev = torch.device(device)
-    except (RuntimeError, TypeError):
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}") from None
-    if dev.type == "cuda":
-        if not torch.cuda.is_available():
-            raise ValueError(f"device {device!r} asked for, but CUDA is not available on this machine")
-        if dev.index is not None and dev.index >= torch.cuda.device_count():
-            raise ValueError(f"device {device!r} does not exist: {torch.cuda.device_count()} CUDA device(s) visible")
-    elif dev.type != "cpu":
-        raise ValueError(f"device must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
-    return dev
+__all__ = ["TimedGridVecEnv", "resolve_device"]  # resolve_device: its home is nalu_rl.common.devices
 
 
 class TimedGridVecEnv(VectorEnv):

@@ -13,7 +13,7 @@ environment or slot ``i`` of a batch of any size on any device.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -185,7 +185,7 @@ def random_below(u32, n):
 # --------------------------------------------------------------------------- start states
 
 
-@lru_cache(maxsize=None)
+@cache
 def placement_table(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """All ordered (agent, target) cell pairs sorted by Manhattan distance.
 
@@ -275,7 +275,7 @@ def outcome(arrived, t, instruction, limit, cfg: Config):
 # --------------------------------------------------------------------------- pixels
 
 
-@lru_cache(maxsize=None)
+@cache
 def cell_masks(size: int) -> np.ndarray:
     """Boolean (N*N, 56, 56) masks: the pixels of each cell in the paper's 56×56 frame.
 

@@ -1,0 +1,53 @@
+"""Atomic file writes: a reader sees the old file or the complete new one, never a partial one."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+def temp_path(path: Path, suffix: str = "") -> Path:
+    """A hidden temporary name beside ``path``, unique to this process (``.name.PID.tmp`` + ``suffix``)."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+
+
+@contextmanager
+def replacing(path: Path, suffix: str = "", fsync: bool = False) -> Iterator[Path]:
+    """Yield a temporary path to write; on success it replaces ``path``, on failure it is removed.
+
+    ``suffix`` is for writers that insist on a file ending (SB3 appends ``.zip`` otherwise,
+    matplotlib picks the format from it); ``fsync`` flushes the file to disk before the rename.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_path(path, suffix)
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_with(path: Path, writer: Callable[[Path], Any], suffix: str = "", fsync: bool = False) -> Path:
+    """Atomically write ``path`` by calling ``writer(temporary path)``."""
+    with replacing(path, suffix, fsync) as tmp:
+        writer(tmp)
+    return Path(path)
+
+
+def write_text(path: Path, text: str) -> Path:
+    """Atomically write ``text`` to ``path``."""
+    return write_with(path, lambda tmp: tmp.write_text(text))
+
+
+def write_json(path: Path, doc: Any) -> Path:
+    """Atomically write ``doc`` as indented JSON with a final newline."""
+    return write_text(path, json.dumps(doc, indent=2) + "\n")
