@@ -8,7 +8,8 @@ import pytest
 
 from nalu_rl import presets
 from nalu_rl.agents import train
-from nalu_rl.agents.config import load_preset
+from nalu_rl.agents.config import RUN_KEYS, load_preset
+from nalu_rl.envs import DEFAULT_PRESET
 
 PRESET = """
 core = "lstm"
@@ -64,6 +65,24 @@ def test_the_paper_agents_have_their_own_pixel_settings(agent):
     _, pixels, pixel_run = load_preset(agent, env="paper")
     assert pixels.gae_lambda == 1.0 and grid.gae_lambda < 1.0
     assert pixel_run["frames"] >= grid_run["frames"]
+
+
+@pytest.mark.parametrize("agent", presets.available("agents"))
+def test_every_shipped_agent_applies_its_pixels_table_on_pixels_only(agent):
+    _, table = presets.load("agents", agent)
+    pixels_table = table.get("pixels", {})
+    assert "env" not in table.get("run", {})  # the shipped agents train on the default environment preset
+    assert load_preset(agent) == load_preset(agent, env=DEFAULT_PRESET)
+    _, grid, grid_run = load_preset(agent, env="fast")
+    _, pixels, pixel_run = load_preset(agent, env="paper")
+    for key, value in pixels_table.items():
+        assert (pixel_run[key] if key in RUN_KEYS else getattr(pixels, key)) == value, key
+    for key in set(table) - {"run", "pixels"}:
+        assert getattr(grid, key) == table[key], key
+        if key not in pixels_table:
+            assert getattr(pixels, key) == table[key], key
+    assert grid_run == table["run"]
+    assert pixel_run == {**table["run"], **{k: v for k, v in pixels_table.items() if k in RUN_KEYS}}
 
 
 def test_a_pixel_run_records_the_settings_it_trained_with(tmp_path, preset):

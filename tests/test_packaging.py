@@ -13,7 +13,7 @@ import tomllib
 
 from nalu_rl import presets
 from nalu_rl.cli import main
-from nalu_rl.envs import env_kwargs_from_preset
+from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,10 @@ def test_every_subpackage_is_listed_in_pyproject():
 
 
 def test_shipped_presets_load():
-    assert {"paper", "fast"} <= set(presets.available("envs"))
+    assert {"paper_grid", "paper", "fast", "pixels_strict", DEFAULT_PRESET} <= set(presets.available("envs"))
+    assert {"lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru", "lstm_countdown", "lstm_clock"} <= set(
+        presets.available("agents")
+    )
     assert env_kwargs_from_preset("paper")[1]["obs_mode"] == "pixels"
     assert env_kwargs_from_preset("fast")[1]["obs_mode"] == "grid"
 
@@ -60,9 +63,9 @@ def test_wheel_contains_presets(tmp_path):
     (wheel,) = tmp_path.glob("nalu_rl-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"nalu_rl/presets/envs/paper.toml", "nalu_rl/presets/envs/fast.toml"} <= names
-    assert any(n.startswith("nalu_rl/presets/agents/") and n.endswith(".toml") for n in names) or not list(
-        (ROOT / "agents").glob("*.toml")
-    )
+    in_repository = {f"nalu_rl/presets/{kind}/{p.name}" for kind in presets.KINDS for p in (ROOT / kind).glob("*.toml")}
+    assert {f"nalu_rl/presets/agents/{name}.toml" for name in ("lstm", "lstm_nac")} <= in_repository
+    assert {n for n in names if n.startswith("nalu_rl/presets/") and n.endswith(".toml")} == in_repository
 
 
 def test_cli_help_and_module_entry():
