@@ -26,7 +26,7 @@ def fake_run(root: Path, agent: str, seed: int, cap: int | None, episodes: int =
         results.append(
             {"T": t, "episodes": episodes, "successes": wins, "success_rate": wins / episodes, "success_ci95": [lo, hi],
              "mean_reward": 2 * wins / episodes - 1, "arrival_rate": 1.0, "mean_arrival_time": arrival,
-             "timing_mae": abs(arrival - t)}  # fmt: skip
+             "timing_mae": abs(arrival - t), "paper_reward": max(-1.0, 1 - 0.15 * abs(arrival - t))}  # fmt: skip
         )
     doc = ev.summarize(results, agent=agent, seed=seed, train_range=(5, 12), sample=False)
     run = root / f"{agent}-s{seed}"
@@ -69,17 +69,40 @@ def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
     assert "| lstm_nac | 4 | **19** [none–≥30]" in text
     assert "| lstm_nac-s1 | lstm_nac | 1 | ≥30 | ≥30 |" in text
     assert "| lstm_countdown | 2 | **≥30** (all seeds) | **≥30** (all seeds) |" in text
-    assert "![success and arrival time vs T](extrapolation.png)" in text
+    assert "![the paper's measure, success and arrival time vs T](extrapolation.png)" in text
     assert report["markdown"] in text and report["files"]["figure"] == str(sweep / "extrapolation.png")
 
 
-def test_aggregate_band_is_student_t_over_seeds_or_wilson_for_one_seed(tmp_path):
+def test_aggregate_band_is_a_bootstrap_over_seeds_or_wilson_for_one_seed(tmp_path):
     docs = [ev.read_result(fake_run(tmp_path, "lstm", s, cap)) for s, cap in enumerate([12, 14])]
     g = rp.aggregate(docs)["lstm"]
-    i = list(g["T"]).index(13)  # rates 0 and 1: mean 0.5, sd 0.707, t(1) = 12.706 -> clipped to [0, 1]
+    i = list(g["T"]).index(13)  # rates 0 and 1: bootstrap means 0, 0.5 or 1 -> the band spans [0, 1]
     assert g["mean"][i] == 0.5 and (g["lo"][i], g["hi"][i]) == (0.0, 1.0)
+    j = list(g["T"]).index(5)  # both seeds 1.0: the band collapses onto the mean
+    assert (g["lo"][j], g["mean"][j], g["hi"][j]) == (1.0, 1.0, 1.0)
+    again = rp.aggregate(docs)["lstm"]
+    assert (again["lo"] == g["lo"]).all() and (again["hi"] == g["hi"]).all()  # seeded: reproducible
     single = rp.aggregate(docs[:1])["lstm"]
     assert single["lo"][0] == pytest.approx(wilson_interval(100, 100)[0])
+
+
+def test_the_paper_measure_in_summary_and_markdown(sweep):
+    report = rp.make_report(sweep, tensorboard=False)
+    lstm, nac = report["agents"]["lstm"], report["agents"]["lstm_nac"]
+    # fake runs arrive on time up to their cap and at cap + 1 beyond: paper_reward 1 then 1 - 0.15 (T - cap - 1)
+    assert lstm["reward_horizon"]["per_seed"] == [14, 15, 17]  # 1 - 0.15 * 2 = 0.7 still counts
+    assert lstm["reward_13_20"]["per_seed"][0] == pytest.approx(sum(max(-1.0, 1 - 0.15 * abs(13 - t)) for t in range(13, 21)) / 8)
+    agg = lstm["reward_13_20"]
+    assert agg["mean"] == pytest.approx(sum(agg["per_seed"]) / 3, abs=1e-4)
+    assert agg["mean_ci95"][0] <= agg["mean"] <= agg["mean_ci95"][1] and agg["iqm_ci95"] is not None
+    assert nac["reward_horizon"]["per_seed"][3] is None and nac["reward_horizon"]["min"] is None
+    assert lstm["paper"] == {"agent": "lstm", "reward_horizon": 14, "reward_13_20": 0.42}
+    assert nac["paper"]["reward_13_20"] == 0.81 and report["agents"]["lstm_countdown"]["paper"] is None
+    text = report["markdown"]
+    assert "| lstm | 3 | " in text.split("horizon_90")[0]  # the paper's table comes first
+    assert "≈ 0.42 / ≈ 14" in text and "≈ 0.81 / ≈ 19" in text
+    assert (sweep / rp.REWARD_FIGURE).read_bytes()[:8] == PNG
+    assert report["agents"]["lstm"]["reward_vs_T"]["mean"][0] == pytest.approx(1.0)
 
 
 def test_sampled_runs_form_their_own_group(tmp_path):

@@ -10,13 +10,14 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from nalu_rl.analysis import paper
 from nalu_rl.common import files
 
-# What Trask et al. (2018, §4.5) report: success collapses beyond T ≈ 13 (LSTM) and ≈ 19 (LSTM + NAC).
-PAPER_HORIZONS = {"lstm": 13, "lstm_nac": 19}
-_COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nau": "tab:green", "gru": "tab:purple",
-           "lstm_nalu": "tab:brown", "recurrent_ppo": "tab:gray", "lstm_countdown": "tab:red", "lstm_clock": "tab:olive"}  # fmt: skip
-_SPARE = ("tab:pink", "tab:cyan", "black")
+PAPER_HORIZONS = paper.HORIZONS
+_COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nac_input": "tab:brown", "lstm_nac_acc": "tab:pink",
+           "lstm_nau": "tab:green", "gru": "tab:purple", "recurrent_ppo": "tab:gray", "lstm_countdown": "tab:red",
+           "lstm_clock": "tab:olive"}  # fmt: skip
+_SPARE = ("tab:cyan", "black", "gold")
 
 
 def color(agent: str, index: int = 0) -> str:
@@ -99,45 +100,98 @@ def arrival_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]
     return fig
 
 
+def reward_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]) -> Figure:
+    """The paper's own measure (its Fig. 5): mean episode reward under the graded reward vs T, with the paper's curves."""
+    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    draw_reward(fig.subplots(), groups, train_range)
+    return fig
+
+
 def combined_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int], title: str | None = None) -> Figure:
-    """Both report panels side by side (the README figure)."""
-    fig = Figure(figsize=(13, 4.8), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
-    draw_success(ax1, groups, train_range)
-    draw_arrival(ax2, groups, train_range)
+    """The paper's measure, exact success and arrival time side by side (the README figure), one legend below."""
+    fig = Figure(figsize=(17, 5.4), layout="constrained")
+    ax0, ax1, ax2 = fig.subplots(1, 3)
+    has_reward = draw_reward(ax0, groups, train_range, legend=False)
+    draw_success(ax1, groups, train_range, legend=False)
+    draw_arrival(ax2, groups, train_range, legend=False)
+    labelled: dict[str, Any] = {}
+    for ax in (ax0, ax1, ax2):
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(label, handle)
+    fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncol=min(5, len(labelled)), fontsize=8)
+    if not has_reward:
+        ax0.text(0.5, 0.5, "no paper_reward in these results\n(evaluated before nalu-rl 0.3)", ha="center",
+                 transform=ax0.transAxes)  # fmt: skip
     if title:
         fig.suptitle(title, fontsize=11)
     return fig
+
+
+def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
+    """Mean paper_reward vs T per agent (bootstrap band over seeds), the 0.7 threshold, Figure 5's points; False if no data."""
+    from nalu_rl.analysis.evaluate import REWARD_HORIZON_LEVEL
+
+    _shade_training(ax, train_range)
+    drawn = False
+    for i, (agent, g) in enumerate(groups.items()):
+        if np.all(np.isnan(g["reward_mean"])):
+            continue
+        drawn = True
+        c = color(agent, i)
+        n = g["seeds"]
+        if n >= 2:
+            ax.fill_between(g["T"], g["reward_lo"], g["reward_hi"], color=c, alpha=0.2, lw=0)
+        ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
+    for i, (agent, points) in enumerate(paper.FIGURE5.items()):
+        t, r = zip(*sorted(points.items()))
+        ax.plot(t, r, "x--", color=color(agent, i), ms=7, mew=2, lw=0.8, alpha=0.8,
+                label=f"paper Fig. 5, read off: {paper.FIGURE5_LABELS[agent]}")  # fmt: skip
+    ax.axhline(REWARD_HORIZON_LEVEL, color="0.4", lw=0.8, ls="--", label=f"reward {REWARD_HORIZON_LEVEL} (the paper's horizon)")
+    ax.axhline(0.0, color="0.6", lw=0.6)
+    t = _t_all(groups)
+    ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_xlabel("instructed time T")
+    ax.set_ylabel("mean episode reward (graded, as in the paper)")
+    ax.grid(alpha=0.3)
+    if legend:
+        ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("the paper's measure: average reward vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
+    return drawn
 
 
 def _t_all(groups) -> np.ndarray:
     return np.unique(np.concatenate([g["T"] for g in groups.values()])) if groups else np.array([1.0, 30.0])
 
 
-def draw_success(ax, groups, train_range) -> None:
+def draw_success(ax, groups, train_range, legend: bool = True) -> None:
     _shade_training(ax, train_range)
     for i, (agent, g) in enumerate(groups.items()):
         c = color(agent, i)
-        ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
+        if g["seeds"] >= 2:
+            ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
         n = g["seeds"]
         ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
         ax.axvline(h, color=color(agent, i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
-    ax.axhline(0.9, color="0.5", lw=0.6)
+    ax.axhline(0.9, color="0.5", lw=0.6, label="success 0.9 (horizon_90)")
     t = _t_all(groups)
     _success_axes(ax, (t.min() - 0.5, t.max() + 0.5))
-    ax.legend(fontsize=8, loc="lower left")
-    ax.set_title("success rate vs instructed T (band: 95% CI of the mean over seeds)", fontsize=10)
+    if legend:
+        ax.legend(fontsize=8, loc="lower left")
+    ax.set_title("exact success vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
 
 
-def draw_arrival(ax, groups, train_range) -> None:
+def draw_arrival(ax, groups, train_range, legend: bool = True) -> None:
     _shade_training(ax, train_range)
     _arrival_axes(ax, _t_all(groups))
     for i, (agent, g) in enumerate(groups.items()):
         c = color(agent, i)
-        ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
+        if g["seeds"] >= 2:
+            ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
         ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=agent)
-    ax.legend(fontsize=8, loc="upper left")
+    if legend:
+        ax.legend(fontsize=8, loc="upper left")
     ax.set_title("does it count? mean arrival time vs instructed T (band: seed range)", fontsize=10)
 
 

@@ -1,18 +1,23 @@
-"""Reports over a folder of evaluated runs: success vs T, arrival time vs T, a Markdown table of horizons.
+"""Reports over a folder of evaluated runs: the paper's measure, success and arrival time vs T, Markdown tables.
 
 :func:`make_report` finds every ``extrapolation.json`` under a folder (one per run, written by
 :func:`nalu_rl.analysis.evaluate.evaluate_run`), groups them by agent and writes into the folder:
 
-* ``success_vs_T.png`` — success rate vs T per agent, mean over seeds with a 95% band (Student t
-  over seeds; the Wilson interval when there is one seed), training range shaded, the paper's
+* ``reward_vs_T.png`` — the paper's own measure (its Fig. 5): mean episode reward under the
+  graded reward vs T per agent, with the paper's two curves as read off its figure;
+* ``success_vs_T.png`` — exact success rate vs T per agent, training range shaded, the paper's
   horizons marked;
 * ``arrival_vs_T.png`` — mean arrival time vs instructed T with the identity line: an agent that
   counts follows the diagonal, one that saturates flattens out;
-* ``extrapolation.png`` — both panels side by side;
-* ``report.md`` — horizons per agent (median and range over seeds), success inside and outside
-  the training range, and the same per run;
+* ``extrapolation.png`` — the three panels side by side;
+* ``report.md`` — per agent the paper's measure (mean reward over T = 13..20, reward horizon)
+  and the exact-success horizons (median and range over seeds), then the same per run;
 * ``summary.json`` — the numbers behind them;
 * TensorBoard events under ``tb/`` (figures, the table as text, horizons).
+
+Bands and intervals over seeds are 95% stratified bootstrap intervals (rliable, Agarwal et al.
+2021), with the interquartile mean beside the mean; a single run is drawn without a band, and
+its success interval is the Wilson interval over its episodes.
 """
 
 from __future__ import annotations
@@ -26,7 +31,17 @@ from typing import Any
 
 import numpy as np
 
-from nalu_rl.analysis.evaluate import HORIZON_LEVELS, RESULT_FILE, horizon_key, read_result
+from nalu_rl.analysis import paper
+from nalu_rl.analysis.evaluate import (
+    HORIZON_LEVELS,
+    PAPER_RANGE,
+    RESULT_FILE,
+    REWARD_HORIZON_FROM,
+    REWARD_HORIZON_LEVEL,
+    horizon_key,
+    read_result,
+)
+from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.common import files as atomic
 
 REPORT_FILE = "report.md"
@@ -35,15 +50,8 @@ SUCCESS_FIGURE = "success_vs_T.png"
 ARRIVAL_FIGURE = "arrival_vs_T.png"
 COMBINED_FIGURE = "extrapolation.png"
 TENSORBOARD_DIR = "tb"
-AGENT_ORDER = ("lstm", "lstm_nac", "lstm_clock", "lstm_countdown")
-
-# Two-sided 97.5% quantiles of Student's t for 1..30 degrees of freedom (then the normal 1.96).
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
-         2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
-
-
-def t_quantile_975(df: int) -> float:
-    return _T975[df - 1] if 1 <= df <= len(_T975) else 1.959963984540054
+REWARD_FIGURE = "reward_vs_T.png"
+AGENT_ORDER = ("lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru", "lstm_clock", "lstm_countdown")
 
 
 class ReportError(ValueError):
@@ -85,18 +93,22 @@ def aggregate(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             continue
         rows = [{r["T"]: r for r in d["results"]} for d in runs]
         rate = np.array([[row[t]["success_rate"] for t in common] for row in rows], dtype=float)
+        reward = np.array([[_or_nan(row[t].get("paper_reward")) for t in common] for row in rows], dtype=float)
         arrival = np.array(
             [[np.nan if row[t]["mean_arrival_time"] is None else row[t]["mean_arrival_time"] for t in common] for row in rows],
             dtype=float,
         )
         n = len(runs)
-        mean = rate.mean(0)
         if n >= 2:
-            half = t_quantile_975(n - 1) * rate.std(0, ddof=1) / math.sqrt(n)
-            lo, hi = np.clip(mean - half, 0, 1), np.clip(mean + half, 0, 1)
-        else:
+            mean, lo, hi = per_task_mean_ci(rate)
+        else:  # one run: the interval over its episodes
+            mean = rate[0]
             ci = [rows[0][t]["success_ci95"] for t in common]
             lo, hi = np.array([c[0] for c in ci]), np.array([c[1] for c in ci])
+        if np.isnan(reward).any():  # results evaluated before nalu-rl 0.3 have no paper_reward
+            reward_mean = reward_lo = reward_hi = np.full(len(common), np.nan)
+        else:
+            reward_mean, reward_lo, reward_hi = per_task_mean_ci(reward)
         with warnings.catch_warnings():  # a T at which no run arrived gives NaN ("all-NaN slice")
             warnings.simplefilter("ignore", RuntimeWarning)
             arrival_mean = np.nanmean(arrival, 0)
@@ -108,6 +120,9 @@ def aggregate(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "mean": mean,
             "lo": lo,
             "hi": hi,
+            "reward_mean": reward_mean,
+            "reward_lo": reward_lo,
+            "reward_hi": reward_hi,
             "arrival_mean": arrival_mean,
             "arrival_min": arrival_min,
             "arrival_max": arrival_max,
@@ -115,6 +130,10 @@ def aggregate(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             "runs": runs,
         }
     return groups
+
+
+def _or_nan(value: float | None) -> float:
+    return np.nan if value is None else value
 
 
 def _train_range(docs: Sequence[dict[str, Any]]) -> tuple[int, int]:
@@ -152,8 +171,6 @@ def _fmt_rate(values: list[float | None]) -> str:
 
 def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -> dict[str, Any]:
     """The numbers of the report, JSON-ready."""
-    from nalu_rl.analysis.plots import PAPER_HORIZONS
-
     lo, hi = train_range
     out: dict[str, Any] = {"train_range": list(train_range), "agents": {}}
     for name, g in groups.items():
@@ -163,8 +180,24 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
             "policy": g["policy"],
             "seeds": [d.get("seed") for d in g["runs"]],
             "t_range_evaluated": [t_min, t_max],
-            "paper_horizon": PAPER_HORIZONS.get(g["agent"]) if g["policy"] == "greedy" else None,
+            "paper_horizon": paper.HORIZONS.get(g["agent"]) if g["policy"] == "greedy" else None,
         }
+        stands_for = paper.paper_agent(str(g["agent"])) if g["policy"] == "greedy" else None
+        entry["paper"] = None if stands_for is None else {
+            "agent": stands_for,
+            "reward_horizon": paper.REWARD_HORIZONS[stands_for],
+            "reward_13_20": paper.REWARD_13_20[stands_for],
+        }
+        horizons = [d.get("reward_horizon") for d in g["runs"]]
+        known = [v for v in horizons if v is not None]
+        entry["reward_horizon"] = {
+            "per_seed": horizons,
+            "median": _median(horizons, REWARD_HORIZON_FROM),
+            "min": None if None in horizons else min(known),
+            "max": max(known) if known else None,
+        }
+        scores = [d.get("reward_13_20") for d in g["runs"]]
+        entry["reward_13_20"] = {"per_seed": scores, **(seed_aggregates(scores) if None not in scores else {})}
         for q in HORIZON_LEVELS:
             key = horizon_key(q)
             values = [d.get(key) for d in g["runs"]]
@@ -184,18 +217,64 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
             "ci95_lo": np.round(g["lo"], 4).tolist(),
             "ci95_hi": np.round(g["hi"], 4).tolist(),
         }
+        entry["reward_vs_T"] = {
+            "T": g["T"].astype(int).tolist(),
+            "mean": [None if math.isnan(v) else round(float(v), 4) for v in g["reward_mean"]],
+            "ci95_lo": [None if math.isnan(v) else round(float(v), 4) for v in g["reward_lo"]],
+            "ci95_hi": [None if math.isnan(v) else round(float(v), 4) for v in g["reward_hi"]],
+        }
         entry["arrival_vs_T"] = [None if math.isnan(v) else round(float(v), 3) for v in g["arrival_mean"]]
         out["agents"][name] = entry
     return out
 
 
+def _fmt_score(value: float | None, ci: list[float] | None = None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}" + ("" if ci is None else f" [{ci[0]:.2f}, {ci[1]:.2f}]")
+
+
+def _fmt_median_range(h: dict[str, Any], seeds: int, t_max: int) -> str:
+    low, high = _fmt_horizon(h["min"], t_max), _fmt_horizon(h["max"], t_max)
+    rng = "" if seeds < 2 else " (all seeds)" if low == high else f" [{low}–{high}]"
+    return f"**{_fmt_horizon(h['median'], t_max)}**{rng}"
+
+
+def paper_markdown(summary: dict[str, Any]) -> list[str]:
+    """The paper's own measure per agent: mean reward over T = 13..20 (mean and IQM over seeds) and the reward horizon."""
+    a_lo, a_hi = PAPER_RANGE
+    lines = [
+        f"| agent | seeds | reward T={a_lo}–{a_hi}: mean [95% CI] | IQM [95% CI] | reward horizon median [range] "
+        f"| paper: reward T={a_lo}–{a_hi} / horizon |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, a in summary["agents"].items():
+        score, seeds = a["reward_13_20"], len(a["seeds"])
+        t_max = a["t_range_evaluated"][1]
+        ref = a["paper"]
+        lines.append("| " + " | ".join([
+            name, str(seeds), _fmt_score(score.get("mean"), score.get("mean_ci95")),
+            _fmt_score(score.get("iqm"), score.get("iqm_ci95")), _fmt_median_range(a["reward_horizon"], seeds, t_max),
+            "—" if ref is None else f"≈ {ref['reward_13_20']:.2f} / ≈ {ref['reward_horizon']}",
+        ]) + " |")  # fmt: skip
+    lines += [
+        "",
+        f"The paper's measure (its Fig. 5): the mean episode reward under the graded reward (1 − 0.15 per step early or "
+        f"late, 0 for no arrival). Reward horizon: the largest T such that it is ≥ {REWARD_HORIZON_LEVEL} for every T "
+        f"from {REWARD_HORIZON_FROM} up to it. Intervals: 95% stratified bootstrap over seeds (rliable); IQM: the "
+        "interquartile mean over seeds.",
+        "",
+    ]
+    return lines
+
+
 def markdown(summary: dict[str, Any]) -> str:
-    """The report's Markdown: horizons per agent (median, range over seeds), success inside/outside training."""
+    """The report's Markdown: the paper's measure, then exact-success horizons per agent and per run."""
     lo, hi = summary["train_range"]
     agents = summary["agents"]
     t_top = max((a["t_range_evaluated"][1] for a in agents.values()), default=hi)
     t_bottom = min((a["t_range_evaluated"][0] for a in agents.values()), default=lo)
-    lines = [
+    lines = paper_markdown(summary) + [
         f"| agent | seeds | horizon_90 median [range] | horizon_50 median [range] | success T={lo}–{hi} (training) "
         f"| success T={hi + 1}–{t_top} | paper horizon |",
         "|---|---|---|---|---|---|---|",
@@ -203,11 +282,7 @@ def markdown(summary: dict[str, Any]) -> str:
     for name, a in agents.items():
         cells = [name, str(len(a["seeds"]))]
         for q in HORIZON_LEVELS:
-            h = a[horizon_key(q)]
-            t_max = a["t_range_evaluated"][1]
-            low, high = _fmt_horizon(h["min"], t_max), _fmt_horizon(h["max"], t_max)
-            rng = "" if len(a["seeds"]) < 2 else " (all seeds)" if low == high else f" [{low}–{high}]"
-            cells.append(f"**{_fmt_horizon(h['median'], t_max)}**{rng}")
+            cells.append(_fmt_median_range(a[horizon_key(q)], len(a["seeds"]), a["t_range_evaluated"][1]))
         cells += [_fmt_rate(a["success_inside"]), _fmt_rate(a["success_beyond"])]
         cells.append("—" if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
         lines.append("| " + " | ".join(cells) + " |")
@@ -218,8 +293,9 @@ def markdown(summary: dict[str, Any]) -> str:
         "Success: mean over T in the range, mean (min–max) over seeds.",
         "",
         f"| run | agent | seed | horizon_90 | horizon_50 | success T={lo}–{hi} | success T={hi + 1}–{t_top}"
-        + (f" | success T={t_bottom}–{lo - 1} |" if t_bottom < lo else " |"),
-        "|---|---|---|---|---|---|---|" + ("---|" if t_bottom < lo else ""),
+        + (f" | success T={t_bottom}–{lo - 1}" if t_bottom < lo else "")
+        + f" | reward horizon | reward T={PAPER_RANGE[0]}–{PAPER_RANGE[1]} |",
+        "|---|---|---|---|---|---|---|" + ("---|" if t_bottom < lo else "") + "---|---|",
     ]
     for name, a in agents.items():
         t_max = a["t_range_evaluated"][1]
@@ -229,6 +305,7 @@ def markdown(summary: dict[str, Any]) -> str:
             cells += [_fmt_rate([a["success_inside"][i]]), _fmt_rate([a["success_beyond"][i]])]
             if t_bottom < lo:
                 cells.append(_fmt_rate([a["success_below"][i]]))
+            cells += [_fmt_horizon(a["reward_horizon"]["per_seed"][i], t_max), _fmt_score(a["reward_13_20"]["per_seed"][i])]
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -254,44 +331,54 @@ def make_report(root: Path | str, *, title: str | None = None, tensorboard: bool
         heading
         + f"{len(docs)} evaluated run(s) under `{root}`; training range T = {train_range[0]}–{train_range[1]}.\n\n"
         + text
-        + f"\n![success and arrival time vs T]({COMBINED_FIGURE})\n"
+        + f"\n![the paper's measure, success and arrival time vs T]({COMBINED_FIGURE})\n"
     )
     files = {
         "report": root / REPORT_FILE,
         "summary": root / SUMMARY_FILE,
         "success": root / SUCCESS_FIGURE,
         "arrival": root / ARRIVAL_FIGURE,
+        "reward": root / REWARD_FIGURE,
         "figure": root / COMBINED_FIGURE,
     }
     atomic.write_text(files["report"], body)
     atomic.write_json(files["summary"], summary)
-    success_fig = plots.success_figure(groups, train_range)
-    arrival_fig = plots.arrival_figure(groups, train_range)
-    combined = plots.combined_figure(groups, train_range, title=title)
-    plots.save(success_fig, files["success"])
-    plots.save(arrival_fig, files["arrival"])
-    plots.save(combined, files["figure"])
+    figures = {
+        "success": plots.success_figure(groups, train_range),
+        "arrival": plots.arrival_figure(groups, train_range),
+        "reward": plots.reward_figure(groups, train_range),
+        "figure": plots.combined_figure(groups, train_range, title=title),
+    }
+    for key, fig in figures.items():
+        plots.save(fig, files[key])
     if tensorboard:
-        _log_tensorboard(root / TENSORBOARD_DIR, summary, text, success_fig, arrival_fig)
+        _log_tensorboard(root / TENSORBOARD_DIR, summary, text, figures)
         files["tensorboard"] = root / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
 
 
-def _log_tensorboard(log_dir: Path, summary: dict[str, Any], text: str, success_fig, arrival_fig) -> None:
+def _log_tensorboard(log_dir: Path, summary: dict[str, Any], text: str, figures: dict[str, Any]) -> None:
     from torch.utils.tensorboard import SummaryWriter
 
     from nalu_rl.analysis import plots
 
     with SummaryWriter(log_dir=str(log_dir)) as writer:
         writer.add_text("report/table", text)
-        writer.add_image("report/success_vs_T", plots.to_image(success_fig), dataformats="HWC")
-        writer.add_image("report/arrival_vs_T", plots.to_image(arrival_fig), dataformats="HWC")
+        for key in ("success", "arrival", "reward"):
+            writer.add_image(f"report/{key}_vs_T", plots.to_image(figures[key]), dataformats="HWC")
         for name, a in summary["agents"].items():
             tag = name.replace(" ", "_").replace("[", "").replace("]", "")
             for q in HORIZON_LEVELS:
                 median = a[horizon_key(q)]["median"]
                 if median is not None:
                     writer.add_scalar(f"report/{horizon_key(q)}_median/{tag}", median)
+            if a["reward_horizon"]["median"] is not None:
+                writer.add_scalar(f"report/reward_horizon_median/{tag}", a["reward_horizon"]["median"])
+            if a["reward_13_20"].get("mean") is not None:
+                writer.add_scalar(f"report/reward_13_20_mean/{tag}", a["reward_13_20"]["mean"])
             curve = a["success_vs_T"]
             for t, v in zip(curve["T"], curve["mean"]):
                 writer.add_scalar(f"report/success_vs_T/{tag}", v, global_step=t)
+            for t, v in zip(a["reward_vs_T"]["T"], a["reward_vs_T"]["mean"]):
+                if v is not None:
+                    writer.add_scalar(f"report/reward_vs_T/{tag}", v, global_step=t)
