@@ -27,7 +27,7 @@ def sweep(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("sweep")
     out = tmp / "out"
     # lstm-s1 was interrupted at 128 of 256 frames by an earlier sweep
-    train(agent="lstm", frames=128, seed=1, run_dir=out / "lstm-s1", progress=False, **TINY)
+    train(agent="lstm", env=SWEEP["env"], frames=128, seed=1, run_dir=out / "lstm-s1", progress=False, **TINY)
     # a preset that passes validation but diverges at once (T · 1e300 overflows): fails inside its worker
     broken = tmp / "broken.toml"
     preset = (ROOT / "agents" / "lstm.toml").read_text()
@@ -143,3 +143,46 @@ def test_seed_and_agent_parsing():
     assert parse_seeds("4,9") == [4, 9] and parse_seeds("7,") == [7]
     assert parse_seeds("2-4") == [2, 3, 4]
     assert parse_agents("lstm, lstm_nac,recurrent_ppo") == ["lstm", "lstm_nac", "recurrent_ppo"]
+
+
+def test_plan_runs_gives_one_spec_per_run_and_the_peer_its_own_kind(tmp_path):
+    from nalu_rl.sweep import OurAgent, RecurrentPPOPeer, RunSpec, plan_runs
+
+    specs = plan_runs(["lstm", "recurrent_ppo"], [3, 5], out=tmp_path / "out", train_options=TINY, **SWEEP)
+    assert all(isinstance(s, RunSpec) for s in specs)
+    assert [s.name for s in specs] == ["lstm-s3", "lstm-s5", "recurrent_ppo-s3", "recurrent_ppo-s5"]
+    assert [type(s.kind) for s in specs] == [OurAgent, OurAgent, RecurrentPPOPeer, RecurrentPPOPeer]
+    assert all(s.cpus == 1 and s.run_dir == str((tmp_path / "out" / s.name).resolve()) for s in specs)
+    assert not (tmp_path / "out").exists()  # planning writes nothing
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"seeds": [1, 1]}, "seeds repeat"),
+        ({"episodes": 0}, "episodes must be an integer >= 1"),
+        ({"t_min": 7}, "t_min (7) must not exceed t_max (6)"),
+        ({"train_options": {"lr": 1}}, "unknown train option(s) ['lr']; allowed: mode, workers, envs_per_worker, overrides"),
+        ({"gpus_per_run": 0}, "gpus_per_run must be a number in (0, 64]"),
+    ],
+)
+def test_plan_runs_rejects_bad_arguments(change, message, tmp_path):
+    from nalu_rl.sweep import plan_runs
+
+    args = {"out": tmp_path / "out", **SWEEP, **change}
+    with pytest.raises(ValueError) as info:
+        plan_runs(["lstm"], args.pop("seeds", [0]), **args)
+    assert message in str(info.value)
+
+
+def test_ray_tasks_place_auto_on_cuda_only_when_the_cluster_has_gpus(tmp_path):
+    from nalu_rl.sweep import plan_runs
+    from nalu_rl.sweep.ray_tasks import placement
+
+    (spec,) = plan_runs(["lstm"], [0], out=tmp_path / "out", device="auto", gpus_per_run=0.5, **SWEEP)
+    on_cpu, cpus, gpus = placement(spec, cluster_gpus=0)
+    assert (on_cpu.device, cpus, gpus) == ("cpu", 1.0, 0.0)
+    on_gpu, cpus, gpus = placement(spec, cluster_gpus=2)
+    assert (on_gpu.device, on_gpu.threads, cpus, gpus) == ("cuda", 1, 1.0, 0.5)
+    (default,) = plan_runs(["lstm"], [0], out=tmp_path / "out", device="cpu", **SWEEP)
+    assert placement(default, cluster_gpus=2)[2] == 0.0  # a CPU run asks for no GPU

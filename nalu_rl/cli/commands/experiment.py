@@ -56,12 +56,10 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
-    try:
-        from nalu_rl.sweep import run_sweep
-    except ImportError as err:  # pragma: no cover - only while the sweep module is missing
-        raise UsageError(f"the sweep is not available: {err}") from None
     from nalu_rl.analysis.report import ReportError, make_report
-    from nalu_rl.cli.commands.report import print_report
+    from nalu_rl.cli.output import print_report
+    from nalu_rl.common.errors import first_line
+    from nalu_rl.sweep import SUMMARY_FILE, run_sweep
 
     seeds = list(range(args.seeds))
     agents = list(dict.fromkeys(args.agents))
@@ -79,19 +77,19 @@ def run(args: argparse.Namespace) -> int:
             train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker},
         )  # fmt: skip
     except (FileNotFoundError, ValueError, ImportError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     failed = [r for r in records if r["status"] not in ("ok", "skipped")]
     for r in failed:
         print(f"{r['name']}: {r['status']}: {r.get('error')}", file=sys.stderr)
     try:
         report = make_report(args.out, title=f"nalu-rl experiment: {' vs '.join(agents)}")
     except (FileNotFoundError, ValueError, ReportError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     minutes = (time.monotonic() - start) / 60
     print()
     print_report(report)
     print(f"wall time: {minutes:.1f} min; runs in {args.out} (run again with the same --out to reuse finished runs)")
     if failed:
-        print(f"{len(failed)} of {len(records)} runs did not finish: see {args.out / 'sweep.json'}", file=sys.stderr)
+        print(f"{len(failed)} of {len(records)} runs did not finish: see {args.out / SUMMARY_FILE}", file=sys.stderr)
         return 1
     return 0

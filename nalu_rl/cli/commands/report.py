@@ -16,22 +16,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events under DIR/tb")
 
 
-def print_report(report: dict) -> None:
-    print(report["markdown"].split("\n\n")[0])  # the per-agent table
-    print()
-    print(f"figures: {report['files']['figure']} ({report['files']['success']}, {report['files']['arrival']})")
-    print(f"table:   {report['files']['report']}")
-
-
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.report import ReportError, make_report
     from nalu_rl.cli import UsageError
+    from nalu_rl.cli.output import print_report
+    from nalu_rl.common.errors import first_line
 
     if not args.dir.is_dir():
         raise UsageError(f"folder not found: {args.dir}")
     try:
         report = make_report(args.dir, title=args.title, tensorboard=not args.no_tensorboard)
     except (FileNotFoundError, ReportError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0]) from None
+        raise UsageError(first_line(err)) from None
     print_report(report)
     return 0

@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
     from nalu_rl.cli.commands.eval import check_device, check_range
+    from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, SweepInterrupted, run_sweep
 
     check_range(args)
@@ -117,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"nalu-rl sweep: {err}")
         return 130
     except (ImportError, ConnectionError, ValueError, presets.PresetError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     print(format_table(records))
     failed = [r for r in records if r["status"] != "ok" and r["status"] != "skipped"]
     print(f"{len(records) - len(failed)}/{len(records)} runs done; summary in {args.out / SUMMARY_FILE}; "

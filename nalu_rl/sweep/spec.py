@@ -1,0 +1,43 @@
+"""One run of a sweep: which agent and seed, where its folder is, what it trains and evaluates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from nalu_rl.sweep.kinds import RunKind
+
+
+def agent_label(agent: str) -> str:
+    """The agent as run folders name it: a preset path counts by its stem."""
+    return Path(agent).stem if agent.endswith(".toml") else agent
+
+
+def run_name(agent: str, seed: int) -> str:
+    """The run folder's name inside the sweep folder: ``<agent>-s<seed>`` (a preset path counts by its stem)."""
+    return f"{agent_label(agent)}-s{seed}"
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One validated (agent, seed) of a sweep; pickled to the pool process or Ray task that runs it."""
+
+    name: str
+    agent: str  # a preset name, an absolute preset path, or the peer's name
+    kind: RunKind  # how this agent trains and checkpoints: ours or the peer
+    seed: int
+    env: str
+    env_preset: str
+    frames: int | None  # None: the preset's own budget
+    episodes: int
+    t_min: int
+    t_max: int
+    run_dir: str
+    device: str = "cpu"
+    options: dict[str, Any] = field(default_factory=dict)  # the sweep's train_options
+    cpus: int = 1
+    gpus: float | None = None  # what a Ray task asks for on a CUDA device (None: 1)
+    threads: int = 1  # torch threads, set by the backend
+

@@ -1,0 +1,71 @@
+"""A sweep's records: one dict per run, returned by :func:`~nalu_rl.sweep.run_sweep` and written to ``OUT/sweep.json``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nalu_rl.analysis.evaluate import RESULT_FILE
+from nalu_rl.common.errors import first_line
+from nalu_rl.common.files import write_json
+
+if TYPE_CHECKING:
+    from nalu_rl.sweep.spec import RunSpec
+
+SUMMARY_FILE = "sweep.json"
+RECORD_KEYS = (
+    "name", "agent", "seed", "run_dir", "status", "error", "horizon_90", "horizon_50", "frames",
+    "trained", "resumed", "evaluated", "train_seconds", "eval_seconds", "seconds", "worker",
+)  # fmt: skip
+STATUSES = ("ok", "skipped", "failed", "interrupted")
+
+
+def new_record(spec: RunSpec, **fields: Any) -> dict[str, Any]:
+    """The record of a run nothing has been done for yet, with ``fields`` set."""
+    record = dict.fromkeys(RECORD_KEYS)
+    record.update(name=spec.name, agent=spec.agent, seed=spec.seed, run_dir=spec.run_dir,
+                  trained=False, resumed=False, evaluated=False)  # fmt: skip
+    record.update(fields)
+    return record
+
+
+def fill_results(record: dict[str, Any]) -> None:
+    """Copy the horizons and trained frames of the run's ``extrapolation.json`` into its record."""
+    doc = json.loads((Path(record["run_dir"]) / RESULT_FILE).read_text())
+    record.update(horizon_90=doc.get("horizon_90"), horizon_50=doc.get("horizon_50"), frames=doc.get("frames"))
+
+
+def error_text(err: BaseException) -> str:
+    """A record's ``error``: the exception's type and the first line of its message."""
+    return f"{type(err).__name__}: {first_line(err)}" if str(err).strip() else type(err).__name__
+
+
+def write_summary(out: Path, records: list[dict[str, Any]], seconds: float, backend: str, ray_address: str | None) -> None:
+    """``OUT/sweep.json``: the backend, the counts per status and every record (with failures' tracebacks)."""
+    write_json(out / SUMMARY_FILE, {
+        "backend": backend,
+        "ray_address": ray_address,
+        "seconds": round(seconds, 3),
+        "counts": {s: sum(r["status"] == s for r in records) for s in STATUSES},
+        "runs": records,
+    })  # fmt: skip
+
+
+def public(record: dict[str, Any]) -> dict[str, Any]:
+    """The record as :func:`~nalu_rl.sweep.run_sweep` returns it: :data:`RECORD_KEYS` only (no traceback)."""
+    return {k: record.get(k) for k in RECORD_KEYS}
+
+
+def format_record(record: dict[str, Any]) -> str:
+    """One line about a finished run, as the progress output prints it."""
+    parts = [f"{record['name']}: {record['status']}"]
+    if record["status"] in ("ok", "skipped"):
+        parts.append(f"horizon_90={record['horizon_90']} horizon_50={record['horizon_50']}")
+        trained = "resumed" if record["resumed"] else "trained" if record["trained"] else ""
+        what = [w for w in (trained, "evaluated" if record["evaluated"] else "") if w]
+        if what:
+            parts.append(f"({' + '.join(what)} in {record['seconds']:.1f} s)")
+    elif record.get("error"):
+        parts.append(record["error"])
+    return "  ".join(parts)
