@@ -21,7 +21,7 @@ def _contiguous(mask: torch.Tensor) -> tuple[int, int]:
 
 def test_data_are_overlapping_slices_of_inputs_in_range():
     cfg = ArithConfig(seeds=4, test_size=50)
-    data = arith._make_data(cfg)
+    data = arith.make_data(cfg)
     for s in range(cfg.seeds):
         a_start, a_len = _contiguous(data.a_mask[s])
         b_start, b_len = _contiguous(data.b_mask[s])
@@ -47,7 +47,7 @@ def _solution(spec: str, task: str, a_mask: torch.Tensor, b_mask: torch.Tensor, 
 @pytest.mark.parametrize("task, spec", [("add", "nau"), ("sub", "nau"), ("mul", "nau-nmu")])
 def test_epsilon_threshold_is_the_error_of_the_epsilon_perfect_network(task, spec):
     cfg = ArithConfig(tasks=(task,), seeds=2, test_size=500)
-    data = arith._make_data(cfg)
+    data = arith.make_data(cfg)
     threshold = epsilon_thresholds(cfg, data)
     for s in range(cfg.seeds):
         x = data.x_extrapolation[s].double()
@@ -74,7 +74,7 @@ def test_selection_takes_best_interpolation_and_counts_nan_as_failure():
         [[1000.0, 1000.0, 1000.0], [50.0, 0.5, math.nan], [0.5, 30.0, math.nan], [5.0, 20.0, math.inf]]
     )
     threshold = torch.full((1, 3), 1.0, dtype=torch.float64)
-    r = arith._summarise(0, "nau", cfg, steps, inter[:, None], extra[:, None], threshold)
+    r = arith.summarise(0, "nau", cfg, steps, inter[:, None], extra[:, None], threshold)
     seeds = r["per_seed"]
     assert [p["best_step"] for p in seeds] == [20, 30, 30]
     assert [p["success"] for p in seeds] == [True, False, False]

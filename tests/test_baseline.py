@@ -21,11 +21,10 @@ from nalu_rl.envs.batched import TimedGridVecEnv  # noqa: E402
 TINY = {"n_envs": 4, "n_steps": 32, "batch_size": 64, "n_epochs": 1}  # 128 frames per rollout
 
 
-
 @pytest.fixture(scope="module")
 def baseline_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("baseline") / "rppo"
-    return train_recurrent_ppo(frames=256, seed=3, run_dir=run_dir, overrides=TINY, progress=False)
+    return train_recurrent_ppo(env="fast", frames=256, seed=3, run_dir=run_dir, overrides=TINY, progress=False)
 
 
 def test_run_folder_has_config_tensorboard_and_model(baseline_run):
@@ -33,7 +32,8 @@ def test_run_folder_has_config_tensorboard_and_model(baseline_run):
     assert config["agent"] == AGENT_NAME == "recurrent_ppo"
     assert config["algo"] == "recurrent-ppo"
     assert config["env_preset"] == "fast"
-    assert config["env"] == {"obs_mode": "grid", "size": 5, "t_range": [5, 12]}
+    assert config["env"] == {"obs_mode": "grid", "size": 5, "t_range": [5, 12], "time_limit": None, "placement": "reachable",
+                             "reward": "exact", "timing_penalty": 0.15}  # fmt: skip
     assert config["seed"] == 3 and config["frames"] == 256
     assert config["agent_config"]["lstm_hidden_size"] == 64 and config["agent_config"]["n_envs"] == 4
     assert set(runs.CONFIG_KEYS) <= set(config)  # the same keys as our runs: read_config accepts it
@@ -87,6 +87,33 @@ def test_predict_single_numpy_and_torch_batches_agree(baseline_run):
     np.testing.assert_allclose(b_state, state2, rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="state must have shape"):
         agent.predict(tobs, state=torch.zeros(6, 5))
+
+
+class _UniformRandom:
+    """Acts uniformly at random: what a model that learnt nothing is no better than."""
+
+    def predict(self, obs, state=None, episode_start=None, deterministic=False):
+        return torch.randint(0, 5, (obs["image"].shape[0],)), state
+
+
+def test_training_beats_a_random_policy_by_far(tmp_path):
+    """T = 1 on a 2x2 grid: one move of five wins, so random play wins 1 episode in 5 and a learner all of them.
+
+    A model that does not learn (learning_rate=1e-12, a frozen policy) stays below the bar, greedy or sampled.
+    """
+    from nalu_rl.analysis.evaluate import evaluate
+
+    preset = tmp_path / "one_step.toml"
+    preset.write_text('size = 2\nt_range = [1, 1]\nobs_mode = "grid"\nplacement = "reachable"\nreward = "exact"\n')
+    run_dir = train_recurrent_ppo(env=str(preset), frames=4096, seed=0, run_dir=tmp_path / "r", progress=False,
+                                  overrides={**TINY, "n_epochs": 4})  # fmt: skip
+    agent = load_sb3_agent(run_dir)
+    env = agent.config["env"]
+    random = evaluate(_UniformRandom(), [1], episodes=200, seed=0, env_kwargs=env)[0]["success_rate"]
+    greedy = evaluate(agent, [1], episodes=200, seed=0)[0]["success_rate"]
+    sampled = evaluate(agent, [1], episodes=200, seed=0, sample=True)[0]["success_rate"]
+    assert 0.1 < random < 0.3
+    assert greedy > random + 0.5 and sampled > random + 0.5, (random, greedy, sampled)
 
 
 def test_evaluate_accepts_the_peer(baseline_run):

@@ -1,6 +1,6 @@
 """Episodes of a trained agent as an animated GIF: what ``nalu-rl play RUN`` writes.
 
-Any run folder that :func:`nalu_rl.load_agent` opens (our agents, or the Stable-Baselines3
+Any run folder that :func:`nalu_rl.agents.load_agent` opens (our agents, or the Stable-Baselines3
 peer) is played in the single Gymnasium environment with ``render_mode="rgb_array"``, through
 ``agent.predict`` only. Every frame gets a header with the elapsed time t, the instruction T and
 a bar that fills up as t approaches T; the last frame of each episode says how it ended and is
@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nalu_rl.common import files
+from nalu_rl.common.checks import check_int
 
 HEADER = 40  # pixels above the grid for the text
 BACKGROUND = (24, 24, 24)
@@ -50,16 +53,15 @@ def play(
     import gymnasium as gym
     import torch
 
-    from nalu_rl import load_agent
+    from nalu_rl.agents import load_agent
     from nalu_rl.envs import ENV_ID
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
     if instruction is not None:
-        _check_int("instruction", instruction, 1, MAX_INSTRUCTION)
-        instruction = int(instruction)
-    _check_int("episodes", episodes, 1, MAX_EPISODES)
-    _check_int("seed", seed, 0)
-    _check_int("scale", scale, 1, 16)
+        instruction = check_int("instruction", instruction, 1, MAX_INSTRUCTION)
+    check_int("episodes", episodes, 1, MAX_EPISODES)
+    check_int("seed", seed, 0)
+    check_int("scale", scale, 1, 16)
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:
         raise ValueError(f"fps must be a number in (0, 1000), got {fps!r}")
     if isinstance(hold, bool) or not isinstance(hold, numbers.Real) or not 0 <= hold < 1000:
@@ -110,8 +112,11 @@ def play(
                 durations.append(step_ms + round(hold * 1000))
     finally:
         env.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frames[0].save(out, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1)
+
+    def write_gif(path: Path) -> None:
+        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1)
+
+    files.write_with(out, write_gif)  # a reader never sees half a GIF
     return records
 
 
@@ -163,9 +168,3 @@ def _font(size: int):
         except (TypeError, OSError, ImportError):
             _FONTS[size] = ImageFont.load_default()
     return _FONTS[size]
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo or (hi is not None and value > hi):
-        bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise ValueError(f"{name} must be an integer {bound}, got {value!r}")

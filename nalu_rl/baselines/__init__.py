@@ -8,17 +8,10 @@
 Stable-Baselines3 and sb3-contrib are imported only when a baseline is trained or loaded.
 """
 
-from nalu_rl.baselines.recurrent_ppo import (
-    AGENT_NAME,
-    ALGOS,
-    DEFAULT_FRAMES,
-    DEFAULTS,
-    BaselineInterrupted,
-    SB3Agent,
-    is_finished,
-    load_sb3_agent,
-    train_recurrent_ppo,
-)
+from nalu_rl.baselines.agent import SB3Agent, load_sb3_agent
+from nalu_rl.baselines.hyperparameters import DEFAULT_FRAMES, DEFAULTS
+from nalu_rl.baselines.run_folder import AGENT_NAME, ALGOS, is_finished
+from nalu_rl.baselines.training import BaselineInterrupted, train_recurrent_ppo
 
 __all__ = [
     "AGENT_NAME", "ALGOS", "BaselineInterrupted", "DEFAULTS", "DEFAULT_FRAMES", "SB3Agent", "is_finished",

@@ -17,6 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 
+from nalu_rl.common import files
+
 DEFAULT_KS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
 SYNC_VECTOR_KS = (16, 4096)
 
@@ -42,16 +44,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nalu_rl.cli import UsageError
-
+    """Measure every configuration and print the table; ValueError for a bad flag value or device."""
     try:
         ks = [int(k) for k in args.ks.split(",")]
         sync_ks = [int(k) for k in args.sync_ks.split(",") if k]
     except ValueError:
-        raise UsageError("--ks and --sync-ks take comma-separated integers") from None
+        raise ValueError("--ks and --sync-ks take comma-separated integers") from None
     modes = args.modes.split(",")
     if any(k < 1 for k in ks + sync_ks) or not set(modes) <= {"grid", "pixels"} or args.seconds <= 0:
-        raise UsageError("batch sizes must be >= 1, --modes grid and/or pixels, --seconds > 0")
+        raise ValueError("batch sizes must be >= 1, --modes grid and/or pixels, --seconds > 0")
     devices = args.device or _default_devices()
     jobs = []
     for mode in modes:
@@ -64,14 +65,10 @@ def run(args: argparse.Namespace) -> int:
     with tqdm(jobs, desc="bench env", unit="run", file=sys.stderr) as bar:
         for impl, mode, k, dev in bar:
             bar.set_postfix_str(f"{impl} {mode} K={k} {dev}")
-            try:
-                results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))
-            except ValueError as err:  # e.g. an unknown or unavailable device
-                raise UsageError(str(err)) from None
+            results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))  # ValueError: a bad device
     print(format_table(results))
     if args.json_path:
-        with open(args.json_path, "w") as fh:
-            json.dump([asdict(r) for r in results], fh, indent=2)
+        files.write_text(args.json_path, json.dumps([asdict(r) for r in results], indent=2))
     return 0
 
 

@@ -11,13 +11,14 @@ The machine may be shared: compare the ratios within one run.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from nalu_rl.common import files
 
 HELP = "env-steps/s of whole training runs (sync and async, several batch sizes) next to sb3-contrib RecurrentPPO"
 CPU_CONFIGS = "sync:1x64,sync:1x256,async:2x64,async:2x256"
@@ -41,39 +42,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _parse_configs(text: str) -> list[tuple[str, int, int]]:
-    from nalu_rl.cli import UsageError
-
     configs = []
     for item in text.split(","):
         try:
             mode, sizes = item.strip().split(":")
             workers, envs = (int(v) for v in sizes.lower().split("x"))
         except ValueError:
-            raise UsageError(f"--configs: expected MODE:WORKERSxENVS such as sync:1x256, got {item!r}") from None
+            raise ValueError(f"--configs: expected MODE:WORKERSxENVS such as sync:1x256, got {item!r}") from None
         if mode not in ("sync", "async") or workers < 1 or envs < 1:
-            raise UsageError(f"--configs: bad configuration {item!r} (mode sync or async, sizes >= 1)")
+            raise ValueError(f"--configs: bad configuration {item!r} (mode sync or async, sizes >= 1)")
         configs.append((mode, workers, envs))
     return configs
 
 
 def run(args: argparse.Namespace) -> int:
+    """Time every configuration and print the table; ValueError for a bad flag value, device or preset."""
     from nalu_rl.agents.config import load_preset
-    from nalu_rl.cli import UsageError
-    from nalu_rl.envs.batched import resolve_device
+    from nalu_rl.common.devices import resolve_device
 
-    try:
-        device = str(resolve_device(args.device))
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    device = str(resolve_device(args.device))
     if args.frames < 1 or args.ppo_frames < 0:
-        raise UsageError("--frames must be >= 1 and --ppo-frames >= 0")
+        raise ValueError("--frames must be >= 1 and --ppo-frames >= 0")
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
     agents = args.agent.split(",")
     for agent in agents:
-        try:
-            load_preset(agent, env=args.env)
-        except ValueError as err:  # an unknown or malformed preset, agent or env
-            raise UsageError(str(err)) from None
+        load_preset(agent, env=args.env)  # ValueError for an unknown or malformed preset, agent or env
     rows = []
     if args.ppo_frames:
         frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames)
@@ -89,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         row["vs_ppo"] = row["steps_per_s"] / ppo_sps if ppo_sps else None
     print(_table(rows, args.env, os.cpu_count()))
     if args.json:
-        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+        files.write_json(args.json, rows)
     return 0
 
 

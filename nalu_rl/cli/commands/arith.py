@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 
     from nalu_rl.analysis.arith import ArithConfig, format_table, run_benchmark, write_report
     from nalu_rl.cli import UsageError
+    from nalu_rl.common.errors import first_line
 
     try:
         cfg = ArithConfig(
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
             test_size=args.test_size, epsilon=args.epsilon, seed=args.seed,
         )
     except ValueError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(first_line(err)) from None
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
 

@@ -1,4 +1,4 @@
-"""``nalu-rl baseline --algo recurrent-ppo``: the Stable-Baselines3 peer, trained and evaluated like our agents."""
+"""``nalu-rl baseline``: the Stable-Baselines3 peer (sb3-contrib RecurrentPPO), trained and evaluated like our agents."""
 
 from __future__ import annotations
 
@@ -13,9 +13,13 @@ ORDER = 70
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nalu_rl.baselines import ALGOS, DEFAULT_FRAMES
     from nalu_rl.cli.commands.eval import add_eval_arguments, int_in
+    from nalu_rl.envs import DEFAULT_PRESET
 
-    parser.add_argument("--algo", choices=ALGOS, default=ALGOS[0], help="the peer algorithm (default recurrent-ppo)")
-    parser.add_argument("--env", default=None, help="environment preset name or TOML path (default fast)")
+    parser.add_argument(
+        "--algo", choices=ALGOS, default=ALGOS[0],
+        help=f"the peer algorithm: {ALGOS[0]}, the only one and the default (the flag stays for scripts that pass it)",
+    )  # fmt: skip
+    parser.add_argument("--env", default=None, help=f"environment preset name or TOML path (default {DEFAULT_PRESET})")
     parser.add_argument(
         "--frames", type=int_in(1), default=None, metavar="N", help=f"environment steps to train (default {DEFAULT_FRAMES:,})"
     )
@@ -42,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
     from nalu_rl.cli.commands.eval import check_device, check_range, format_results
+    from nalu_rl.common.errors import first_line
 
     check_range(args)
     if args.device is not None:
@@ -49,11 +54,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         overrides = dict(parse_override(text) for text in args.overrides)
     except ValueError as err:
-        raise UsageError(str(err)) from None
-    try:
-        from nalu_rl.baselines import BaselineInterrupted, train_recurrent_ppo
-    except ImportError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(first_line(err)) from None
+    from nalu_rl.baselines import BaselineInterrupted, train_recurrent_ppo
     try:
         run_dir = train_recurrent_ppo(
             env=args.env, frames=args.frames, seed=args.seed, run_dir=args.run_dir, device=args.device,
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"nalu-rl baseline: {err}; continue with --resume --run-dir {args.run_dir or '<run folder>'}")
         return 130
     except (ImportError, FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     _print_training(run_dir)
     if args.no_eval:
         print(run_dir)
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             run_dir, t_min=args.t_min, t_max=args.t_max, episodes=args.episodes, device=device, progress=not args.quiet
         )
     except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     if not args.quiet:
         print(format_results(doc))
     print(f"recurrent_ppo (seed {doc['seed']}): horizon_90 = {doc['horizon_90']}, horizon_50 = {doc['horizon_50']}")
@@ -87,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 def _print_training(run_dir: Path) -> None:
     import json
 
-    from nalu_rl.baselines.recurrent_ppo import TRAINING_FILE
+    from nalu_rl.baselines.run_folder import TRAINING_FILE
 
     try:
         info = json.loads((run_dir / TRAINING_FILE).read_text())

@@ -47,7 +47,7 @@ def check_range(args: argparse.Namespace) -> None:
 
 def check_device(device: str) -> None:
     from nalu_rl.cli import UsageError
-    from nalu_rl.envs.batched import resolve_device
+    from nalu_rl.common.devices import resolve_device
 
     try:
         resolve_device(device)

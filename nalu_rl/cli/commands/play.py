@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.play import outcome_text, play
     from nalu_rl.cli import UsageError
     from nalu_rl.cli.commands.eval import check_device
+    from nalu_rl.common.errors import first_line
 
     check_device(args.device)
     if not args.run.is_dir():
@@ -52,10 +53,8 @@ def run(args: argparse.Namespace) -> int:
             args.run, instruction=args.instruction, episodes=args.episodes, out=out, seed=args.seed, fps=args.fps,
             sample=args.sample, scale=args.scale, device=args.device,
         )  # fmt: skip
-    except ImportError as err:
-        raise UsageError(str(err)) from None
-    except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+    except (ImportError, FileNotFoundError, ValueError) as err:
+        raise UsageError(first_line(err)) from None
     for r in records:
         print(f"episode {r['episode'] + 1} (seed {r['seed']}, T={r['instruction']}): {outcome_text(r)}")
     print(out)

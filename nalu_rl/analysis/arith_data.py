@@ -1,0 +1,141 @@
+"""The tasks and data of the arithmetic benchmark: its configuration, inputs, targets and success thresholds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from nalu_rl.analysis.arith_models import DEFAULT_MODELS, model_layers
+
+TASKS: dict[str, tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = {
+    "add": ("a + b", lambda a, b: a + b),
+    "sub": ("a - b", lambda a, b: a - b),
+    "mul": ("a * b", lambda a, b: a * b),
+    "div": ("a / b", lambda a, b: a / b),
+    "squared": ("a^2", lambda a, b: a * a),
+    "root": ("sqrt(a)", lambda a, b: torch.sqrt(a)),
+}
+
+
+@dataclass(frozen=True)
+class ArithConfig:
+    """Everything that defines a run; the defaults are the quick CPU run, see the CLI for the full protocol."""
+
+    tasks: tuple[str, ...] = tuple(TASKS)
+    models: tuple[str, ...] = DEFAULT_MODELS
+    seeds: int = 3
+    steps: int = 8_000
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    input_size: int = 100
+    subset_ratio: float = 0.25
+    overlap_ratio: float = 0.5
+    hidden_size: int = 2
+    interpolation: tuple[float, float] = (1.0, 2.0)
+    extrapolation: tuple[float, float] = (2.0, 6.0)
+    sparsity: float = 10.0
+    warmup: tuple[float, float] = (0.4, 0.7)
+    eval_every: int = 500
+    test_size: int = 1000
+    epsilon: float = 1e-5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in self.tasks:
+            if name not in TASKS:
+                raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+        if not self.tasks or not self.models:
+            raise ValueError("tasks and models must not be empty")
+        for spec in self.models:
+            model_layers(spec)
+        positive = ("seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size")
+        for name in positive:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.sparsity < 0:
+            raise ValueError(f"sparsity must be >= 0, got {self.sparsity}")
+        if not 0 < self.epsilon < 0.5:
+            raise ValueError(f"epsilon must be in (0, 0.5), got {self.epsilon}")
+        for name in ("interpolation", "extrapolation"):
+            lo, hi = getattr(self, name)
+            if not lo < hi:
+                raise ValueError(f"{name} range must satisfy low < high, got {lo}, {hi}")
+            if lo <= 0 and {"div", "root"} & set(self.tasks):
+                raise ValueError(f"{name} range must be positive for the div and root tasks, got {lo}, {hi}")
+        start, end = self.warmup
+        if not 0 <= start <= end <= 1:
+            raise ValueError(f"warmup must satisfy 0 <= start <= end <= 1 (fractions of steps), got {start}, {end}")
+        if not (0 < self.subset_ratio <= 1 and 0 <= self.overlap_ratio <= 1):
+            raise ValueError("subset_ratio must be in (0, 1] and overlap_ratio in [0, 1]")
+        subset_size, overlap = self.slice_sizes()
+        if subset_size < 1 or 2 * subset_size - overlap > self.input_size:
+            raise ValueError(
+                f"subset_ratio {self.subset_ratio} and overlap_ratio {self.overlap_ratio} do not give two "
+                f"non-empty slices that fit in input_size {self.input_size}"
+            )
+
+    def slice_sizes(self) -> tuple[int, int]:
+        """(slice length, overlap length), floored as in the reference implementation."""
+        subset_size = math.floor(self.subset_ratio * self.input_size)
+        return subset_size, math.floor(self.overlap_ratio * subset_size)
+
+
+@dataclass
+class ArithData:
+    """Slice masks per seed and the fixed test sets; training batches are drawn on demand."""
+
+    a_mask: torch.Tensor  # (S, input_size)
+    b_mask: torch.Tensor
+    x_interpolation: torch.Tensor  # (S, test_size, input_size)
+    x_extrapolation: torch.Tensor
+    generator: torch.Generator = field(repr=False)
+
+
+def make_data(cfg: ArithConfig) -> ArithData:
+    """Slice positions drawn per seed and the two test sets, all from ``cfg.seed``."""
+    gen = torch.Generator().manual_seed(cfg.seed)
+    subset_size, overlap = cfg.slice_sizes()
+    span = 2 * subset_size - overlap
+    a_mask = torch.zeros(cfg.seeds, cfg.input_size)
+    b_mask = torch.zeros(cfg.seeds, cfg.input_size)
+    for s in range(cfg.seeds):
+        a_start = int(torch.randint(0, cfg.input_size - span + 1, (1,), generator=gen))
+        b_start = a_start + subset_size - overlap
+        a_mask[s, a_start : a_start + subset_size] = 1.0
+        b_mask[s, b_start : b_start + subset_size] = 1.0
+
+    def sample(rng: tuple[float, float], n: int) -> torch.Tensor:
+        return torch.empty(cfg.seeds, n, cfg.input_size).uniform_(*rng, generator=gen)
+
+    return ArithData(
+        a_mask, b_mask, sample(cfg.interpolation, cfg.test_size), sample(cfg.extrapolation, cfg.test_size), gen
+    )
+
+
+def targets(tasks: Sequence[str], a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The target of every task for operands a and b, stacked along a new first (task) dimension."""
+    return torch.stack([TASKS[t][1](a, b) for t in tasks])
+
+
+def slice_sums(x: torch.Tensor, a_mask: torch.Tensor, b_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """a and b for inputs x (S, N, in) and per-seed slice masks (S, in)."""
+    return (x * a_mask[:, None].to(x.dtype)).sum(-1), (x * b_mask[:, None].to(x.dtype)).sum(-1)
+
+
+def epsilon_thresholds(cfg: ArithConfig, data: ArithData) -> torch.Tensor:
+    """MSE of the epsilon-perfect solution on the extrapolation set, per (task, seed), in float64.
+
+    Its first layer has weight 1 - eps on each slice and eps elsewhere; the operation is exact.
+    """
+    x = data.x_extrapolation.double()
+    a, b = slice_sums(x, data.a_mask, data.b_mask)
+    total = x.sum(-1)
+    eps = cfg.epsilon
+    a_eps = (1 - eps) * a + eps * (total - a)
+    b_eps = (1 - eps) * b + eps * (total - b)
+    return ((targets(cfg.tasks, a_eps, b_eps) - targets(cfg.tasks, a, b)) ** 2).mean(-1)

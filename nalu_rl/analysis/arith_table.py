@@ -1,0 +1,64 @@
+"""The arithmetic benchmark's outputs: the printed table and ``arith.json``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from nalu_rl.analysis.arith_data import TASKS
+from nalu_rl.common import files
+
+REPORT_FILE = "arith.json"
+
+
+def _cell_ratio(v: float | None) -> str:
+    if v is None:
+        return "inf"
+    return f"{v:.1f}" if v < 1000 else f"{v:.1e}"
+
+
+def _cell_success(r: dict) -> str:
+    lo, hi = r["success_ci95"]
+    return f"{r['successes']}/{r['seeds']} ({100 * lo:.0f}-{100 * hi:.0f}%)"
+
+
+def format_table(report: dict) -> str:
+    """The printed table: tasks as rows, models as columns, the paper's metric then success rates."""
+    cfg = report["config"]
+    by_key = {(r["task"], r["model"]): r for r in report["results"]}
+    models, tasks = cfg["models"], cfg["tasks"]
+    labels = [TASKS[t][0] for t in tasks]
+    first = max(len(s) for s in labels + ["Extrapolation"]) + 2
+
+    def block(title: str, cell: Callable[[dict], str]) -> list[str]:
+        rows = [[cell(by_key[(t, m)]) for m in models] for t in tasks]
+        widths = [max(len(m), *(len(row[j]) for row in rows)) + 2 for j, m in enumerate(models)]
+        lines = [title.ljust(first) + "".join(m.rjust(w) for m, w in zip(models, widths))]
+        lines += [lab.ljust(first) + "".join(c.rjust(w) for c, w in zip(row, widths)) for lab, row in zip(labels, rows)]
+        return lines
+
+    i_lo, i_hi = cfg["interpolation"]
+    e_lo, e_hi = cfg["extrapolation"]
+    out = [
+        f"Static arithmetic task: {cfg['seeds']} seeds x {cfg['steps']} steps, input size {cfg['input_size']}, "
+        f"train U[{i_lo:g},{i_hi:g}], extrapolate U[{e_lo:g},{e_hi:g}]",
+        "",
+        "Paper metric (Trask et al. Table 1): MSE / MSE of the model at initialisation x100, median over seeds "
+        "(0 = perfect, 100 = random)",
+    ]
+    out += block("Interpolation", lambda r: _cell_ratio(r["error_x100_interpolation"]))
+    out += [""]
+    out += block("Extrapolation", lambda r: _cell_ratio(r["error_x100_extrapolation"]))
+    out += [
+        "",
+        "Success rate (Madsen & Johansen): extrapolation MSE below an eps-perfect solution's "
+        f"(eps = {cfg['epsilon']:g}), 95% Wilson interval",
+    ]
+    out += block("Success", _cell_success)
+    return "\n".join(out)
+
+
+def write_report(report: dict, out_dir: Path) -> Path:
+    """Write ``arith.json`` into ``out_dir`` (created if needed, atomically); returns its path."""
+    return files.write_text(Path(out_dir) / REPORT_FILE, json.dumps(report, indent=2, allow_nan=False) + "\n")

@@ -1,0 +1,42 @@
+"""The baseline's run folder: file names, paths, atomic model saves and the "finished" test."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nalu_rl.agents import runs
+from nalu_rl.common import files
+
+AGENT_NAME = "recurrent_ppo"
+ALGOS = ("recurrent-ppo",)
+MODEL_FILE = "model.zip"
+TRAINING_FILE = "training.json"
+CHECKPOINT_FILE = "latest.zip"
+TB_NAME = "RecurrentPPO"
+DEFAULT_RUN_ROOT = Path("runs")
+
+
+def model_path(run_dir: Path) -> Path:
+    return Path(run_dir) / MODEL_FILE
+
+
+def checkpoint_path(run_dir: Path) -> Path:
+    return Path(run_dir) / runs.CHECKPOINT_DIR / CHECKPOINT_FILE
+
+
+def is_finished(run_dir: Path) -> bool:
+    """Whether the baseline in ``run_dir`` trained all its frames (``model.zip`` and ``training.json`` agree)."""
+    run_dir = Path(run_dir)
+    try:
+        config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
+        done = json.loads((run_dir / TRAINING_FILE).read_text())["frames_done"]
+        return model_path(run_dir).is_file() and int(done) >= int(config["frames"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+def save_model(model: Any, path: Path) -> None:
+    """``model.save`` to ``path`` atomically; SB3 appends ``.zip`` to a name without it, hence the suffix."""
+    files.write_with(Path(path), model.save, suffix=".zip")
