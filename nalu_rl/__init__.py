@@ -8,9 +8,9 @@ _register_envs()
 
 
 def __getattr__(name: str):
-    # `nalu_rl.load_agent` without importing the training code at `import nalu_rl`.
+    # `nalu_rl.load_agent` is imported on first use, so that `import nalu_rl` does not load the agents.
     if name == "load_agent":
-        from nalu_rl.agents import load_agent
+        from nalu_rl.agents.loading import load_agent
 
         return load_agent
     raise AttributeError(f"module 'nalu_rl' has no attribute {name!r}")

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nalu_rl.agents.a2c import a2c_loss, counting_loss, n_step_returns
+from nalu_rl.agents.a2c import a2c_loss, counting_loss, lambda_returns
 
 T, F = True, False
 
 
-def test_n_step_returns_match_hand_computation():
+def test_lambda_returns_with_lambda_1_are_the_n_step_returns_by_hand():
     gamma = 0.9
     # Three steps of three environments:
     #   env 0: rewards 0, 0, 1, no episode end: bootstraps from the value after the rollout (2.0).
@@ -22,7 +22,7 @@ def test_n_step_returns_match_hand_computation():
     final_values = torch.tensor([[0.0, 0.0, 0.5], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     bootstrap = torch.tensor([2.0, 3.0, 4.0])
 
-    returns = n_step_returns(rewards, terminated, truncated, final_values, bootstrap, gamma)
+    returns = lambda_returns(rewards, terminated, truncated, final_values, bootstrap, gamma)
 
     # env 0: R2 = 1 + .9*2 = 2.8; R1 = 0 + .9*2.8 = 2.52; R0 = .9*2.52 = 2.268
     # env 1: R2 = 0 + .9*3 = 2.7; R1 = -1 (terminated); R0 = 0 + .9*(-1) = -0.9
@@ -33,7 +33,7 @@ def test_n_step_returns_match_hand_computation():
 
 def test_termination_ignores_the_bootstrap_and_truncation_uses_the_final_value():
     rewards = torch.tensor([[-1.0, -1.0]])
-    returns = n_step_returns(
+    returns = lambda_returns(
         rewards, torch.tensor([[T, F]]), torch.tensor([[F, T]]), torch.tensor([[7.0, 7.0]]), torch.tensor([100.0, 100.0]), 0.5
     )
     torch.testing.assert_close(returns, torch.tensor([[-1.0, -1.0 + 0.5 * 7.0]]))
@@ -45,18 +45,18 @@ def test_lambda_returns_match_hand_computation():
     rewards = torch.tensor([[0.0], [0.0], [1.0]])
     no = torch.zeros(3, 1, dtype=torch.bool)
     values = torch.tensor([[1.0], [3.0], [5.0]])
-    returns = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, lam)
+    returns = lambda_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, lam)
     # R2 = 1 + .9*2 = 2.8
     # R1 = 0 + .9*(.5*V2 + .5*R2) = .9*(2.5 + 1.4) = 3.51
     # R0 = 0 + .9*(.5*V1 + .5*R1) = .9*(1.5 + 1.755) = 2.9295
     torch.testing.assert_close(returns, torch.tensor([[2.9295], [3.51], [2.8]]))
     # λ = 0: one-step TD targets r_t + γ V_{t+1}; λ = 1: the n-step returns whatever the values
-    td = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 0.0)
+    td = lambda_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 0.0)
     torch.testing.assert_close(td, torch.tensor([[0.9 * 3.0], [0.9 * 5.0], [2.8]]))
-    n_step = n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 1.0)
-    torch.testing.assert_close(n_step, n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma))
+    n_step = lambda_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, values, 1.0)
+    torch.testing.assert_close(n_step, lambda_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma))
     with pytest.raises(ValueError, match="values"):
-        n_step_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, lam=0.5)
+        lambda_returns(rewards, no, no, torch.zeros(3, 1), torch.tensor([2.0]), gamma, lam=0.5)
 
 
 def test_a2c_loss_parts_and_gradients():

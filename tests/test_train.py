@@ -30,7 +30,9 @@ def test_config_json_tensorboard_and_checkpoint(tmp_path):
     run_dir = train(agent="lstm_nac", env="fast", frames=512, seed=3, run_dir=tmp_path / "run", **SMALL)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["agent"] == "lstm_nac" and config["core"] == "lstm_nac" and config["env_preset"] == "fast"
-    assert config["env"] == {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
+    # every environment argument, defaults included: the rules the run was trained under
+    assert config["env"] == {"size": 5, "t_range": [5, 12], "obs_mode": "grid", "placement": "reachable", "reward": "exact",
+                             "time_limit": None, "timing_penalty": 0.15}  # fmt: skip
     assert (config["seed"], config["frames"], config["mode"], config["workers"], config["envs_per_worker"]) == (3, 512, "sync", 1, 8)
     assert config["device"] == "cpu" and config["version"]
     assert config["agent_config"]["core"] == "lstm_nac" and "lr" in config["agent_config"]

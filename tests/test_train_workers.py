@@ -30,6 +30,20 @@ def test_async_workers_update_the_shared_network(tmp_path):
     assert not (run_dir / "errors").exists()
 
 
+def test_one_async_worker_retraces_the_sync_run(tmp_path):
+    """One A3C worker is A2C: the same seed stream, gradients and steps, so the same network bit for bit.
+
+    Its gradients reach the shared network through a copy; a copy lost on the way (none, zeros
+    or a wrong sign) or a step of the worker's local parameters instead would end elsewhere.
+    """
+    options = {"agent": "lstm_nac", "env": "fast", "frames": 384, "seed": 5, "workers": 1, "envs_per_worker": 8,
+               "progress": False, "overrides": {"n_steps": 16}}  # fmt: skip
+    sync = load_checkpoint(train(mode="sync", run_dir=tmp_path / "sync", **options) / "checkpoints" / "latest.pt")
+    hogwild = load_checkpoint(train(mode="async", run_dir=tmp_path / "async", **options) / "checkpoints" / "latest.pt")
+    assert (hogwild["frames"], hogwild["updates"]) == (sync["frames"], sync["updates"]) == (384, 3)
+    assert all(torch.equal(sync["model"][k], hogwild["model"][k]) for k in sync["model"])
+
+
 def test_a_killed_worker_stops_training_and_is_named(tmp_path):
     def kill_a_worker():
         deadline = time.monotonic() + 120

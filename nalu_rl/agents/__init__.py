@@ -6,7 +6,9 @@
 
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.cores import CORES
-from nalu_rl.agents.policy import Agent, greedy_success, load_agent
+from nalu_rl.agents.loading import load_agent
+from nalu_rl.agents.planning import TrainRequest
+from nalu_rl.agents.policy import Agent
 from nalu_rl.agents.trainer import TrainingInterrupted, WorkerError, train
 
-__all__ = ["CORES", "Agent", "AgentConfig", "TrainingInterrupted", "WorkerError", "greedy_success", "load_agent", "train"]
+__all__ = ["CORES", "Agent", "AgentConfig", "TrainRequest", "TrainingInterrupted", "WorkerError", "load_agent", "train"]

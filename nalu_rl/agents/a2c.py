@@ -1,4 +1,4 @@
-"""The n-step advantage actor-critic objective (Mnih et al., 2016), written out.
+"""The advantage actor-critic objective (Mnih et al., 2016), written out: returns, loss, counting loss.
 
 Tensors are time-major: (n, B) for n steps of B environments.
 """
@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 
 
-def n_step_returns(
+def lambda_returns(
     rewards: torch.Tensor,
     terminated: torch.Tensor,
     truncated: torch.Tensor,
@@ -18,17 +18,18 @@ def n_step_returns(
     values: torch.Tensor | None = None,
     lam: float = 1.0,
 ) -> torch.Tensor:
-    """Discounted n-step returns R_t = r_t + γ·(value of what follows step t), backwards in time.
+    """λ-returns R_t = r_t + γ·(value of what follows step t), backwards in time.
 
     What follows step t is: nothing when the episode terminated at t (the task is over);
     ``final_values[t]``, the critic's value of the final observation, when it was truncated
-    at t (the time limit cut it short, the task was not over); otherwise R_{t+1}, and after
-    the last step ``bootstrap``, the value of the observation the next rollout starts from.
+    at t (the time limit cut it short, the task was not over); otherwise (1 − λ)·V_{t+1} +
+    λ·R_{t+1}, and after the last step ``bootstrap``, the value of the observation the next
+    rollout starts from.
 
-    With ``lam`` < 1 (and the critic's ``values`` of each step) these are λ-returns: what
-    follows a continuing step is (1 − λ)·V_{t+1} + λ·R_{t+1}, so R_t − V_t is the generalised
+    ``lam`` = 1 (the default, no ``values`` needed) gives the n-step returns of A3C exactly.
+    With ``lam`` < 1 and the critic's ``values`` of each step, R_t − V_t is the generalised
     advantage estimate GAE(γ, λ) (Schulman et al., 2016), which trades the n-step return's
-    variance for the critic's bias. ``lam`` = 1 is the n-step return exactly.
+    variance for the critic's bias.
     """
     if lam < 1.0 and values is None:
         raise ValueError("λ-returns (lam < 1) need the critic's values")

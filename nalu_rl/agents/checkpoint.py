@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from nalu_rl.agents import runs
 from nalu_rl.common import files
 from nalu_rl.common.errors import first_line
 
@@ -53,3 +55,19 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     if not isinstance(payload, dict) or payload.get("format") != FORMAT:
         raise ValueError(f"corrupt checkpoint {path}: not a nalu-rl checkpoint")
     return payload
+
+
+class PeriodicCheckpoints:
+    """A run's ``checkpoints/latest.pt``: saved when the trainer asks, and due every ``interval`` seconds."""
+
+    def __init__(self, run_dir: Path, interval: float) -> None:
+        self.path, self.interval, self.last = runs.latest_checkpoint(run_dir), interval, time.monotonic()
+
+    def due(self) -> bool:
+        return time.monotonic() - self.last >= self.interval
+
+    def save(self, net: torch.nn.Module, optimizer: torch.optim.Optimizer, frames: int, updates: int) -> Path:
+        self.last = time.monotonic()
+        return save_checkpoint(
+            self.path, model=net.state_dict(), optimizer=optimizer.state_dict(), frames=frames, updates=updates, rng=rng_state()
+        )

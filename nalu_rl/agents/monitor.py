@@ -34,7 +34,7 @@ class Monitor:
         return time.monotonic() - self.last_time >= self.interval
 
     def add(self, stats: dict[str, Any]) -> None:
-        """Accumulate the sums of :meth:`nalu_rl.agents.learner.RolloutStats.pop`."""
+        """Accumulate the sums of :meth:`nalu_rl.agents.rollouts.RolloutStats.pop`."""
         if self.pending is None:
             self.pending = stats
             return

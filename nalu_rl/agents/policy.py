@@ -1,19 +1,16 @@
-"""A trained agent: load it from a run folder and act with the Stable-Baselines3 recurrent convention."""
+"""A trained agent: its network acting with the Stable-Baselines3 recurrent convention (``predict``).
+
+:func:`nalu_rl.agents.loading.load_agent` gives the agent of a run folder.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from nalu_rl.agents import runs
-from nalu_rl.agents.checkpoint import load_checkpoint
-from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
-from nalu_rl.envs.batched import TimedGridVecEnv, resolve_device
 
 Array = np.ndarray | torch.Tensor
 
@@ -74,49 +71,3 @@ class Agent:
             return actions.clone(), state.clone()
         actions_np, state_np = actions.cpu().numpy(), state.cpu().numpy()
         return (actions_np[0] if single else actions_np), state_np
-
-
-def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Agent:
-    """The agent of a run folder, from its ``config.json`` and ``checkpoints/latest.pt``.
-
-    A baseline run folder (``nalu-rl baseline``) gives its :class:`nalu_rl.baselines.SB3Agent`,
-    which has the same ``predict``, ``initial_state`` and ``config``.
-
-    Raises ``FileNotFoundError`` for a missing folder, config or checkpoint and ``ValueError``
-    for a damaged one or an unknown device.
-    """
-    run_dir = Path(run_dir)
-    config = runs.read_config(run_dir)
-    if config["agent"] == "recurrent_ppo":  # a Stable-Baselines3 peer (nalu-rl baseline)
-        from nalu_rl.baselines import load_sb3_agent
-
-        return load_sb3_agent(run_dir, device)
-    dev = resolve_device(device)
-    network = ActorCritic(config["env"], AgentConfig.of_run(config["agent_config"]))
-    path = runs.latest_checkpoint(run_dir)
-    checkpoint = load_checkpoint(path, map_location=dev)
-    try:
-        network.load_state_dict(checkpoint["model"])
-    except (RuntimeError, KeyError, TypeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise ValueError(f"checkpoint {path} does not match the run's config: {first}") from None
-    return Agent(network, config, dev)
-
-
-def greedy_success(agent: Agent, instructions: Sequence[int], episodes: int = 100, seed: int = 0) -> dict[int, float]:
-    """Greedy success rate for each T: ``episodes`` first episodes per T in the run's environment."""
-    env_kwargs = {**agent.config["env"], "t_range": tuple(agent.config["env"]["t_range"])}
-    fixed = torch.tensor(list(instructions), device=agent.device).repeat_interleave(episodes)
-    env = TimedGridVecEnv(num_envs=len(fixed), device=agent.device, **env_kwargs)
-    obs, _ = env.reset(seed=seed, options={"instruction": fixed})
-    finished = torch.zeros(len(fixed), dtype=torch.bool, device=agent.device)
-    success = torch.zeros_like(finished)
-    state, start = None, None
-    while not bool(finished.all()):
-        actions, state = agent.predict(obs, state, start, deterministic=True)
-        obs, _, terminated, truncated, info = env.step(actions)
-        start = terminated | truncated
-        success |= start & ~finished & info["success"]
-        finished |= start
-    rates = success.float().reshape(len(instructions), episodes).mean(1).tolist()
-    return dict(zip(instructions, rates))

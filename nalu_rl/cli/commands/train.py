@@ -42,16 +42,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
     from nalu_rl.agents.runs import latest_checkpoint
-    from nalu_rl.agents.trainer import TrainingInterrupted, WorkerError, prepare
+    from nalu_rl.agents.trainer import TrainingInterrupted, TrainRequest, WorkerError, prepare
     from nalu_rl.agents.trainer import run as run_plan
 
     try:
         overrides = dict(parse_override(item) for item in args.set)
-        plan = prepare(
+        plan = prepare(TrainRequest(
             agent=args.agent, env=args.env, frames=args.frames, seed=args.seed, run_dir=args.run_dir,
             device=args.device, mode=args.mode, workers=args.workers, envs_per_worker=args.envs_per_worker,
             resume=args.resume, overrides=overrides, checkpoint_interval=args.checkpoint_interval,
-        )  # fmt: skip
+        ))  # fmt: skip
     except (ValueError, FileNotFoundError) as err:
         raise UsageError(str(err)) from None
     c = plan.config

@@ -1,14 +1,18 @@
 """One batch of environments stepped by one network: rollouts, their A2C loss, and episode statistics.
 
-Both training modes are built from this: the synchronous trainer owns one :class:`Learner`
-over a large batch, and every asynchronous worker owns one over its own batch.
+Both training modes are built from this: the synchronous trainer owns one
+:class:`RolloutCollector` over a large batch, and every asynchronous worker owns one over its
+own batch. The collector computes the loss; the optimiser step is the trainer's.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import torch
 
-from nalu_rl.agents.a2c import a2c_loss, counting_loss, n_step_returns
+from nalu_rl.agents.a2c import a2c_loss, counting_loss, lambda_returns
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.envs.batched import TimedGridVecEnv
@@ -59,7 +63,7 @@ class RolloutStats:
         return out
 
 
-class Learner:
+class RolloutCollector:
     """Runs n-step rollouts of ``net`` in ``env`` and returns their loss, carrying the recurrent state across."""
 
     def __init__(self, net: ActorCritic, env: TimedGridVecEnv, config: AgentConfig, seed: int) -> None:
@@ -114,7 +118,7 @@ class Learner:
             bootstrap = net(obs["image"], obs["instruction"], state)[1]
             final_values = self._truncation_values(cut, rewards.shape)
         values = torch.stack(values)
-        returns = n_step_returns(
+        returns = lambda_returns(
             rewards, terminated, truncated, final_values, bootstrap, cfg.gamma, values.detach(), cfg.gae_lambda
         )
         log_policy = torch.stack(log_policies)  # (n, B, actions)
@@ -153,3 +157,14 @@ def sample(probs: torch.Tensor) -> torch.Tensor:
     """One action per row of (B, A) probabilities, by inverse CDF (several times faster than multinomial here)."""
     u = torch.rand(probs.shape[0], 1, device=probs.device)
     return (probs.cumsum(1)[:, :-1] < u).sum(1)
+
+
+def make_env(config: dict[str, Any], num_envs: int, device: str | torch.device) -> TimedGridVecEnv:
+    """The batch of training environments of a run's ``config``, with buffers reused (``copy=False``)."""
+    env_kwargs = {**config["env"], "t_range": tuple(config["env"]["t_range"])}
+    return TimedGridVecEnv(num_envs=num_envs, device=device, copy=False, check_actions=False, **env_kwargs)
+
+
+def stream_seed(seed: int, *keys: int) -> int:
+    """An independent 62-bit seed for each (seed, keys...), e.g. (seed, worker, start frame)."""
+    return int(np.random.SeedSequence(seed, spawn_key=keys).generate_state(1, np.uint64)[0] >> np.uint64(2))

@@ -1,0 +1,64 @@
+"""The agent of a run folder: ours from its checkpoint, another library's through its registered loader.
+
+Run folders of other trainers (``nalu-rl baseline``'s RecurrentPPO peer) are opened by loaders
+registered in the entry-point group ``nalu_rl.run_loaders`` under the ``config.json["agent"]``
+they write, e.g. in ``pyproject.toml``::
+
+    [project.entry-points."nalu_rl.run_loaders"]
+    recurrent_ppo = "nalu_rl.baselines.recurrent_ppo:load_sb3_agent"
+
+A loader takes ``(run_dir, device)`` and returns an agent with ``predict``, ``initial_state``
+and ``config`` like :class:`~nalu_rl.agents.policy.Agent`. This keeps the agents from
+importing the layers built on top of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nalu_rl.agents import runs
+from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.config import AgentConfig
+from nalu_rl.agents.network import ActorCritic
+from nalu_rl.agents.policy import Agent
+from nalu_rl.common.devices import resolve_device
+from nalu_rl.common.errors import first_line
+
+RUN_LOADERS = "nalu_rl.run_loaders"
+
+
+def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Any:
+    """The agent of a run folder, from its ``config.json`` and ``checkpoints/latest.pt``.
+
+    An :class:`Agent` for our runs; for a baseline run folder (``nalu-rl baseline``) the
+    agent its registered loader returns (:class:`nalu_rl.baselines.SB3Agent`), which has the
+    same ``predict``, ``initial_state`` and ``config``.
+
+    Raises ``FileNotFoundError`` for a missing folder, config or checkpoint and ``ValueError``
+    for a damaged one or an unknown device.
+    """
+    run_dir = Path(run_dir)
+    config = runs.read_config(run_dir)
+    loader = run_loader(config["agent"])
+    if loader is not None:
+        return loader(run_dir, device)
+    dev = resolve_device(device)
+    network = ActorCritic(config["env"], AgentConfig.of_run(config["agent_config"]))
+    path = runs.latest_checkpoint(run_dir)
+    checkpoint = load_checkpoint(path, map_location=dev)
+    try:
+        network.load_state_dict(checkpoint["model"])
+    except (RuntimeError, KeyError, TypeError) as err:
+        raise ValueError(f"checkpoint {path} does not match the run's config: {first_line(err)}") from None
+    return Agent(network, config, dev)
+
+
+def run_loader(agent: str) -> Callable[[Path, str | torch.device], Any] | None:
+    """The loader registered for run folders whose ``config.json["agent"]`` is ``agent``; None for ours."""
+    found = entry_points(group=RUN_LOADERS, name=agent)
+    return next(iter(found)).load() if found else None

@@ -1,0 +1,134 @@
+"""Planning a training run: a :class:`TrainRequest` checked and resolved into a :class:`Plan`, nothing written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nalu_rl import __version__
+from nalu_rl.agents import runs
+from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.config import MODES, AgentConfig, load_preset
+from nalu_rl.common.checks import check_int
+from nalu_rl.common.devices import resolve_device
+from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
+
+DEFAULT_RUN_ROOT = Path("runs")
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """What to train: the keyword arguments of :func:`nalu_rl.agents.train`, the flags of ``nalu-rl train``.
+
+    ``agent`` and ``env`` are preset names or TOML paths; ``None`` fields take the agent
+    preset's ``[run]`` defaults (seed 0, device ``cpu``). ``overrides`` replaces
+    hyper-parameters or run defaults by name (e.g. ``{"lr": 3e-4}``). With ``resume=True`` the
+    run in ``run_dir`` continues from its latest checkpoint; ``frames`` may extend it.
+    ``checkpoint_interval`` is in seconds.
+    """
+
+    agent: str | None = None
+    env: str | None = None
+    frames: int | None = None
+    seed: int | None = None
+    run_dir: str | Path | None = None
+    device: str | None = None
+    mode: str | None = None
+    workers: int | None = None
+    envs_per_worker: int | None = None
+    resume: bool = False
+    overrides: dict[str, Any] | None = None
+    checkpoint_interval: float = 300.0
+
+
+@dataclass
+class Plan:
+    """A validated run: what :func:`nalu_rl.agents.trainer.run` needs, nothing written yet."""
+
+    run_dir: Path
+    config: dict[str, Any]  # the contents of config.json
+    agent_config: AgentConfig
+    checkpoint: dict[str, Any] | None  # the one to resume from
+    checkpoint_interval: float  # seconds between periodic checkpoints
+
+
+def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
+    """Check a :class:`TrainRequest` (or its fields, as keywords) and build the run's config.
+
+    Raises ``ValueError`` or ``FileNotFoundError`` before anything is written.
+    """
+    if request is None:
+        request = TrainRequest(**fields)
+    elif not isinstance(request, TrainRequest) or fields:
+        raise TypeError("give one TrainRequest or its fields as keywords (agent=..., frames=...), not both")
+    if not request.checkpoint_interval > 0:
+        raise ValueError(f"checkpoint interval must be > 0 seconds, got {request.checkpoint_interval!r}")
+    return _prepare_resume(request) if request.resume else _prepare_new(request)
+
+
+def _prepare_new(request: TrainRequest) -> Plan:
+    if request.agent is None:
+        raise ValueError("an agent preset is required (e.g. --agent lstm_nac)")
+    name, agent_config, defaults = load_preset(request.agent, request.overrides, request.env)
+    env_name, env_kwargs = env_kwargs_from_preset(request.env if request.env is not None else defaults.get("env", DEFAULT_PRESET))
+    seed = 0 if request.seed is None else request.seed
+    check_int("seed", seed, 0)
+    config = {
+        "agent": name,
+        "core": agent_config.core,
+        "agent_config": agent_config.to_dict(),
+        "env_preset": env_name,
+        "env": {**env_kwargs, "t_range": list(env_kwargs.get("t_range", (5, 12)))},
+        "seed": seed,
+        "frames": _first(request.frames, defaults.get("frames")),
+        "mode": _first(request.mode, defaults.get("mode"), "async"),
+        "workers": _first(request.workers, defaults.get("workers"), 1),
+        "envs_per_worker": _first(request.envs_per_worker, defaults.get("envs_per_worker")),
+        "device": request.device or "cpu",
+        "version": __version__,
+    }
+    config["env"].setdefault("obs_mode", "pixels")
+    _check_run_settings(config)
+    run_dir = Path(request.run_dir) if request.run_dir is not None else DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
+    if (run_dir / runs.CONFIG_FILE).exists():
+        raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --run-dir")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise ValueError(f"run folder {run_dir} exists and is not a folder")
+    return Plan(run_dir, config, agent_config, None, request.checkpoint_interval)
+
+
+def _prepare_resume(request: TrainRequest) -> Plan:
+    if request.run_dir is None:
+        raise ValueError("--resume needs the run folder (--run-dir)")
+    run_dir = Path(request.run_dir)
+    config = runs.read_config(run_dir)
+    for key, given in (("agent", request.agent), ("env_preset", request.env), ("seed", request.seed)):
+        if given is not None and given != config[key]:
+            raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {config[key]!r}")
+    if request.overrides:
+        raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
+    agent_config = AgentConfig.of_run(config["agent_config"])
+    checkpoint = load_checkpoint(runs.latest_checkpoint(run_dir))
+    config = {**config, "agent_config": agent_config.to_dict()}  # complete, for the workers and config.json
+    for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
+        given = getattr(request, key)
+        if given is not None:
+            config[key] = given
+    config["version"] = __version__
+    _check_run_settings(config)
+    return Plan(run_dir, config, agent_config, checkpoint, request.checkpoint_interval)
+
+
+def _first(*values):
+    return next((v for v in values if v is not None), None)
+
+
+def _check_run_settings(config: dict[str, Any]) -> None:
+    for key in ("frames", "workers", "envs_per_worker"):
+        if config[key] is None:
+            raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
+        check_int(key, config[key], 1)
+    if config["mode"] not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {config['mode']!r}")
+    config["device"] = str(resolve_device(config["device"]))
