@@ -16,6 +16,7 @@ from nalu_rl.nn import (
     NAU,
     NMU,
     UNITS,
+    Unit,
     clip_weights_,
     get_unit,
     register,
@@ -39,9 +40,9 @@ def test_registry_looks_units_up_by_name_case_insensitively():
 
 
 def test_register_adds_a_unit_and_refuses_to_shadow_one():
-    class Doubler(nn.Module):
+    class Doubler(Unit):
         def __init__(self, in_features: int, out_features: int) -> None:
-            super().__init__()
+            super().__init__(in_features, out_features)
             self.inner = NAU(in_features, out_features)
 
         def forward(self, x):
@@ -55,6 +56,79 @@ def test_register_adds_a_unit_and_refuses_to_shadow_one():
     finally:
         UNITS.pop("doubler", None)
     assert get_unit("nac") is NAC
+
+
+def test_register_refuses_what_is_not_a_unit():
+    class Linear(nn.Linear):
+        def regularization_loss(self):
+            return self.weight.new_zeros(())
+
+    for not_a_unit in (Linear, nn.Linear, lambda i, o: NAU(i, o), NAU(2, 1)):
+        with pytest.raises(TypeError, match="must subclass nalu_rl.nn.Unit"):
+            register("not_a_unit")(not_a_unit)
+    assert "not_a_unit" not in UNITS
+
+
+def test_every_registered_unit_is_a_unit():
+    assert all(issubclass(cls, Unit) for cls in UNITS.values())
+    assert all(isinstance(cls(3, 2), Unit) for cls in ALL_UNITS)
+
+
+def test_unit_defaults_are_a_zero_loss_on_the_units_dtype_and_no_clipping():
+    class Identity(Unit):
+        def forward(self, x):
+            return x
+
+    empty = Identity(2, 2)
+    assert empty.regularization_loss().item() == 0.0 and empty.regularization_loss().shape == ()
+    empty.clip_weights_()
+    nac = NAC(3, 2).double()
+    assert nac.regularization_loss().dtype == torch.float64
+    with torch.no_grad():
+        nac.W_hat.fill_(50.0)
+    nac.clip_weights_()
+    assert (nac.W_hat == 50.0).all()  # unbounded parameters: nothing to clip
+    assert repr(NAU(3, 2)) == "NAU(in_features=3, out_features=2)"
+    assert NALU(3, 2, tied=False).extra_repr() == "in_features=3, out_features=2, eps=1e-07, tied=False, mul_sign=False"
+
+
+class _DuckTyped(nn.Module):
+    """Not a unit, though it has both hooks: the model-wide operations must leave it alone."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+    def regularization_loss(self):
+        raise AssertionError("regularization_loss called on a module that is not a Unit")
+
+    def clip_weights_(self):
+        raise AssertionError("clip_weights_ called on a module that is not a Unit")
+
+
+class _Holder(nn.Module):
+    def __init__(self, **children: nn.Module) -> None:
+        super().__init__()
+        self.children_by_name = nn.ModuleDict(children)
+
+
+def test_model_wide_operations_reach_nested_units_and_ignore_other_modules():
+    nau, nmu = NAU(3, 1), NMU(3, 1)
+    model = nn.Sequential(
+        _DuckTyped(),
+        _Holder(deep=_Holder(unit=nau, other=_DuckTyped()), listed=nn.ModuleList([nn.Tanh(), nmu])),
+        NAC(2, 2),
+    )
+    with torch.no_grad():
+        nau.W.copy_(torch.tensor([[-3.0, 0.5, 3.0]]))
+        nmu.W.copy_(torch.tensor([[-3.0, 0.25, 3.0]]))
+    # clamped weights [-1, 0.5, 1] and [0, 0.25, 1]: 0.5 / 3 + 0.25 / 3
+    assert regularization_loss(model).item() == pytest.approx(0.25)
+    clip_weights_(model)
+    torch.testing.assert_close(nau.W.detach(), torch.tensor([[-1.0, 0.5, 1.0]]))
+    torch.testing.assert_close(nmu.W.detach(), torch.tensor([[0.0, 0.25, 1.0]]))
+    assert regularization_loss(_DuckTyped()).item() == 0.0
+    clip_weights_(_DuckTyped())
 
 
 @pytest.mark.parametrize("unit_cls", ALL_UNITS)

@@ -8,6 +8,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from nalu_rl.nn.registry import register
+from nalu_rl.nn.unit import Unit
+
 
 def _weight_variance(r: float) -> float:
     """Var(tanh(w) * sigmoid(m)) for w, m ~ U[-r, r] independently (closed form)."""
@@ -30,20 +33,19 @@ def glorot_range(in_features: int, out_features: int) -> float:
     return (lo + hi) / 2.0
 
 
-class NAC(nn.Module):
+@register("nac")
+class NAC(Unit):
     """y = W x with W = tanh(W-hat) * sigmoid(M-hat), recomputed in every forward; no bias.
 
     Recomputing W on every call is the whole point: a W built once at construction turns the
     unit into a frozen random linear layer whose W-hat and M-hat never receive gradients.
     W lies in [-1, 1] by construction (|tanh| <= 1, 0 <= sigmoid <= 1) and its saturation
     points are -1, 0 and 1, which biases the unit towards adding and subtracting inputs.
-    Applies to the last dimension of a tensor of any rank.
+    It has no regulariser. Applies to the last dimension of a tensor of any rank.
     """
 
     def __init__(self, in_features: int, out_features: int) -> None:
-        super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        super().__init__(in_features, out_features)
         self.W_hat = nn.Parameter(torch.empty(out_features, in_features))
         self.M_hat = nn.Parameter(torch.empty(out_features, in_features))
         self.reset_parameters()
@@ -60,10 +62,3 @@ class NAC(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight)
-
-    def regularization_loss(self) -> torch.Tensor:
-        """The NAC has no regulariser: always zero (a tensor, so losses can be summed uniformly)."""
-        return self.W_hat.new_zeros(())
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"

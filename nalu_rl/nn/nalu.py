@@ -9,9 +9,12 @@ from torch import nn
 from torch.nn import functional as F
 
 from nalu_rl.nn.nac import NAC
+from nalu_rl.nn.registry import register
+from nalu_rl.nn.unit import Unit
 
 
-class NALU(nn.Module):
+@register("nalu")
+class NALU(Unit):
     """y = g * a + (1 - g) * m, a = W x, m = exp(W log(|x| + eps)), g = sigmoid(G x), no biases.
 
     As in the paper the additive and the multiplicative path share one NAC weight W
@@ -28,7 +31,7 @@ class NALU(nn.Module):
     The paper's multiplicative path sees only |x|, so it returns |a * b| for a negative a.
     ``mul_sign=True`` restores the sign with the factor prod_i (1 - |W_ji| + |W_ji| sign(x_i))
     (Schlör et al., iNALU 2020), which is sign(x_i) where |W_ji| = 1 and 1 where W_ji = 0.
-    Applies to the last dimension of a tensor of any rank.
+    It has no regulariser. Applies to the last dimension of a tensor of any rank.
     """
 
     def __init__(
@@ -40,11 +43,9 @@ class NALU(nn.Module):
         tied: bool = True,
         mul_sign: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(in_features, out_features)
         if eps <= 0:
             raise ValueError(f"eps must be positive, got {eps}")
-        self.in_features = in_features
-        self.out_features = out_features
         self.eps = eps
         self.tied = tied
         self.mul_sign = mul_sign
@@ -75,12 +76,5 @@ class NALU(nn.Module):
         g = self.gate(x)
         return g * a + (1.0 - g) * m
 
-    def regularization_loss(self) -> torch.Tensor:
-        """The NALU has no regulariser: always zero."""
-        return self.G.new_zeros(())
-
     def extra_repr(self) -> str:
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"eps={self.eps}, tied={self.tied}, mul_sign={self.mul_sign}"
-        )
+        return f"{super().extra_repr()}, eps={self.eps}, tied={self.tied}, mul_sign={self.mul_sign}"

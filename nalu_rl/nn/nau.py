@@ -8,6 +8,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from nalu_rl.nn.registry import register
+from nalu_rl.nn.unit import ClampedUnit
+
 
 def sparsity_weight(step: int, start: int, end: int, scale: float = 10.0) -> float:
     """Coefficient of the sparsity regulariser at a training step (Madsen & Johansen, §2.4).
@@ -22,34 +25,23 @@ def sparsity_weight(step: int, start: int, end: int, scale: float = 10.0) -> flo
     return scale * min(1.0, max(0.0, (step - start) / (end - start)))
 
 
-class NAU(nn.Module):
+@register("nau")
+class NAU(ClampedUnit):
     """y = W x with W clamped to [-1, 1]; no bias.
 
     Unlike the NAC, W is linear in its parameter, so the gradient does not vanish near the
     solution, and a sparsity regulariser (see :meth:`regularization_loss`) drives it to exact
-    -1, 0, 1. The forward clamp keeps the effective weight in range whatever the optimiser does;
-    a parameter pushed past the bound stops receiving gradient, so training loops should call
-    :meth:`clip_weights_` after each optimiser step, as the paper does.
-    Applies to the last dimension of a tensor of any rank.
+    -1, 0, 1. Call :meth:`clip_weights_` after each optimiser step (see
+    :class:`~nalu_rl.nn.unit.ClampedUnit` for why). Applies to the last dimension of a tensor of any rank.
     """
 
-    def __init__(self, in_features: int, out_features: int) -> None:
-        super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        self.W = nn.Parameter(torch.empty(out_features, in_features))
-        self.reset_parameters()
+    bounds = (-1.0, 1.0)
 
     def reset_parameters(self) -> None:
         # Glorot-uniform, capped at 0.5 so no weight starts closer to +-1 than to 0 (paper §2.4).
         std = math.sqrt(2.0 / (self.in_features + self.out_features))
         r = min(0.5, math.sqrt(3.0) * std)
         nn.init.uniform_(self.W, -r, r)
-
-    @property
-    def weight(self) -> torch.Tensor:
-        """The effective weight matrix (out_features, in_features), in [-1, 1]."""
-        return self.W.clamp(-1.0, 1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.linear(x, self.weight)
@@ -61,11 +53,3 @@ class NAU(nn.Module):
         """
         w = self.weight.abs()
         return torch.minimum(w, 1.0 - w).mean()
-
-    @torch.no_grad()
-    def clip_weights_(self) -> None:
-        """Clip the raw parameter into [-1, 1] in place (after an optimiser step)."""
-        self.W.clamp_(-1.0, 1.0)
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"

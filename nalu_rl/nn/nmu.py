@@ -5,32 +5,26 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nalu_rl.nn.registry import register
+from nalu_rl.nn.unit import ClampedUnit
 
-class NMU(nn.Module):
+
+@register("nmu")
+class NMU(ClampedUnit):
     """y_j = prod_i (W_ji x_i + 1 - W_ji) with W clamped to [0, 1]; no bias.
 
     W_ji = 1 multiplies x_i in, W_ji = 0 replaces it by the neutral 1. Working directly on x
     (no log) keeps the sign of the product and needs no epsilon: zeros and negative inputs are
     fine. The price is that it cannot divide. Call :meth:`clip_weights_` after each optimiser
-    step (see :class:`~nalu_rl.nn.NAU` for why). Applies to the last dimension of any-rank tensors.
+    step (see :class:`~nalu_rl.nn.unit.ClampedUnit` for why). Applies to the last dimension of any-rank tensors.
     """
 
-    def __init__(self, in_features: int, out_features: int) -> None:
-        super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
-        self.W = nn.Parameter(torch.empty(out_features, in_features))
-        self.reset_parameters()
+    bounds = (0.0, 1.0)
 
     def reset_parameters(self) -> None:
         # E[W] = 1/2 is the point where neither "multiply" nor "ignore" is favoured; the range
         # U[0.25, 0.75] is the paper's min(1/4, sqrt(3) * std) with std = 1/2.
         nn.init.uniform_(self.W, 0.25, 0.75)
-
-    @property
-    def weight(self) -> torch.Tensor:
-        """The effective weight matrix (out_features, in_features), in [0, 1]."""
-        return self.W.clamp(0.0, 1.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         w = self.weight
@@ -43,11 +37,3 @@ class NMU(nn.Module):
         """
         w = self.weight
         return torch.minimum(w, 1.0 - w).mean()
-
-    @torch.no_grad()
-    def clip_weights_(self) -> None:
-        """Clip the raw parameter into [0, 1] in place (after an optimiser step)."""
-        self.W.clamp_(0.0, 1.0)
-
-    def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"

@@ -1,7 +1,8 @@
 """Look arithmetic units up by name, and the two model-wide operations their training needs.
 
-Every unit is ``Unit(in_features, out_features, **opts)`` acting on the last dimension and has
-``regularization_loss()``; units with bounded raw parameters also have ``clip_weights_()``.
+A unit joins with ``@register("name")`` on a :class:`~nalu_rl.nn.Unit` subclass; names are
+case-insensitive. The model-wide operations reach every ``Unit`` in a model, however deeply
+nested, and nothing else.
 """
 
 from __future__ import annotations
@@ -11,19 +12,18 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from nalu_rl.nn.nac import NAC
-from nalu_rl.nn.nalu import NALU
-from nalu_rl.nn.nau import NAU
-from nalu_rl.nn.nmu import NMU
+from nalu_rl.nn.unit import Unit
 
-UNITS: dict[str, type[nn.Module]] = {"nac": NAC, "nalu": NALU, "nau": NAU, "nmu": NMU}
+UNITS: dict[str, type[Unit]] = {}
 
 
-def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
-    """Class decorator adding a unit under ``name`` (lower-case); refuses to shadow an existing one."""
+def register(name: str) -> Callable[[type[Unit]], type[Unit]]:
+    """Class decorator adding a unit under ``name`` (lower-case); refuses a non-``Unit`` and shadowing an existing one."""
     key = name.lower()
 
-    def add(cls: type[nn.Module]) -> type[nn.Module]:
+    def add(cls: type[Unit]) -> type[Unit]:
+        if not (isinstance(cls, type) and issubclass(cls, Unit)):
+            raise TypeError(f"a unit must subclass nalu_rl.nn.Unit, got {cls!r}")
         if key in UNITS and UNITS[key] is not cls:
             raise ValueError(f"a unit named {key!r} is already registered ({UNITS[key].__name__})")
         UNITS[key] = cls
@@ -32,7 +32,7 @@ def register(name: str) -> Callable[[type[nn.Module]], type[nn.Module]]:
     return add
 
 
-def get_unit(name: str) -> type[nn.Module]:
+def get_unit(name: str) -> type[Unit]:
     """The unit class registered under ``name`` (case-insensitive); ValueError naming the choices."""
     try:
         return UNITS[name.lower()]
@@ -41,8 +41,8 @@ def get_unit(name: str) -> type[nn.Module]:
 
 
 def regularization_loss(model: nn.Module) -> torch.Tensor:
-    """Sum of ``regularization_loss()`` over every module in ``model`` that has one (0 if none)."""
-    terms = [m.regularization_loss() for m in model.modules() if hasattr(m, "regularization_loss")]
+    """Sum of ``regularization_loss()`` over every unit in ``model`` (0 if it has none)."""
+    terms = [m.regularization_loss() for m in model.modules() if isinstance(m, Unit)]
     if terms:
         return torch.stack(terms).sum()
     first = next(model.parameters(), None)
@@ -50,7 +50,7 @@ def regularization_loss(model: nn.Module) -> torch.Tensor:
 
 
 def clip_weights_(model: nn.Module) -> None:
-    """Call ``clip_weights_()`` on every module in ``model`` that has one; use after each optimiser step."""
+    """Call ``clip_weights_()`` on every unit in ``model``; use after each optimiser step."""
     for m in model.modules():
-        if hasattr(m, "clip_weights_"):
+        if isinstance(m, Unit):
             m.clip_weights_()
