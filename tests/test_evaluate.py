@@ -180,7 +180,7 @@ def scripted_run(tmp_path, monkeypatch):
     run.mkdir()
     config = {"agent": "scripted", "seed": 4, "frames": 1000, "env": GRID_ENV}
     (run / "config.json").write_text(json.dumps(config))
-    import nalu_rl
+    from nalu_rl.agents import loading
 
     def fake_load_agent(run_dir, device="cpu"):
         if not (Path(run_dir) / "config.json").is_file():
@@ -189,7 +189,7 @@ def scripted_run(tmp_path, monkeypatch):
         agent.config = json.loads((Path(run_dir) / "config.json").read_text())
         return agent
 
-    monkeypatch.setattr(nalu_rl, "load_agent", fake_load_agent, raising=False)
+    monkeypatch.setattr(loading, "load_agent", fake_load_agent)
     return run
 
 

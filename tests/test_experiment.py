@@ -30,9 +30,9 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
         assert [r["T"] for r in doc["results"]] == list(range(1, 15)) and doc["results"][0]["episodes"] == 8
         assert (run / "extrapolation.png").is_file() and (run / "extrapolation.csv").is_file()
         assert f"| {agent} | 1 |" in printed
-    for name in ("report.md", "extrapolation.png", "success_vs_T.png", "arrival_vs_T.png", "summary.json"):
+    for name in ("report.md", "report.png", "success_vs_T.png", "reward_vs_T.png", "arrival_vs_T.png", "summary.json"):
         assert (out / name).is_file()
-    assert str(out / "extrapolation.png") in printed and "wall time" in printed
+    assert str(out / "report.png") in printed and "wall time" in printed
     from nalu_rl import load_agent
 
     assert load_agent(out / "lstm_nac-s0").config["agent"] == "lstm_nac"

@@ -50,7 +50,7 @@ def sweep(tmp_path):
 
 def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
     report = rp.make_report(sweep)
-    for name in ("success_vs_T.png", "arrival_vs_T.png", "extrapolation.png"):
+    for name in ("success_vs_T.png", "arrival_vs_T.png", "reward_vs_T.png", "report.png"):
         assert (sweep / name).read_bytes()[:8] == PNG
     assert list((sweep / "tb").glob("events.out.tfevents.*"))
     summary = json.loads((sweep / "summary.json").read_text())
@@ -69,8 +69,8 @@ def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
     assert "| lstm_nac | 4 | **19** [none–≥30]" in text
     assert "| lstm_nac-s1 | lstm_nac | 1 | ≥30 | ≥30 |" in text
     assert "| lstm_countdown | 2 | **≥30** (all seeds) | **≥30** (all seeds) |" in text
-    assert "![the paper's measure, success and arrival time vs T](extrapolation.png)" in text
-    assert report["markdown"] in text and report["files"]["figure"] == str(sweep / "extrapolation.png")
+    assert "![the paper's measure, success and arrival time vs T](report.png)" in text
+    assert report["markdown"] in text and report["files"]["figure"] == str(sweep / "report.png")
 
 
 def test_aggregate_band_is_a_bootstrap_over_seeds_or_wilson_for_one_seed(tmp_path):
@@ -121,7 +121,7 @@ def test_sampled_runs_form_their_own_group(tmp_path):
 def test_report_cli(sweep, capsys):
     assert main(["report", str(sweep), "--title", "demo"]) == 0
     out = capsys.readouterr().out
-    assert "| lstm_nac | 4 |" in out and str(sweep / "extrapolation.png") in out
+    assert "| lstm_nac | 4 |" in out and str(sweep / "report.png") in out
     assert (sweep / "report.md").read_text().startswith("# demo\n")
 
 
@@ -135,3 +135,11 @@ def test_report_cli_errors_are_one_line_exit_2(tmp_path, capsys):
         assert main(["report", str(folder)]) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_a_report_on_one_run_folder_leaves_the_runs_own_figure_alone(tmp_path):
+    run = fake_run(tmp_path, "lstm", 0, 12)
+    (run / ev.FIGURE_FILE).write_bytes(b"the run's own figure")
+    report = rp.make_report(run, tensorboard=False)
+    assert (run / ev.FIGURE_FILE).read_bytes() == b"the run's own figure"
+    assert report["files"]["figure"] == str(run / rp.COMBINED_FIGURE)

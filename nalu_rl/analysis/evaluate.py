@@ -326,7 +326,7 @@ def evaluate_run(
     ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
-    from nalu_rl import load_agent
+    from nalu_rl.agents import loading
     from nalu_rl.analysis import plots
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
@@ -339,7 +339,7 @@ def evaluate_run(
     check_int("seed", seed, 0, 1 << 20)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
-    agent = load_agent(run_dir, device=device)
+    agent = loading.load_agent(run_dir, device=device)
     config = dict(getattr(agent, "config", None) or {})
     env = dict(config.get("env") or {})
     train_range = tuple(env.get("t_range") or DEFAULT_TRAIN_RANGE)
