@@ -135,11 +135,7 @@ class TimedGridVecEnv(VectorEnv):
         return self._observe(), {"t": self._t.clone(), "_t": self._all.clone()}
 
     def step(self, actions):
-        actions = torch.as_tensor(actions, device=self.device).long().reshape(-1)
-        if actions.shape != (self.num_envs,):
-            raise ValueError(f"actions must have shape ({self.num_envs},), got {tuple(actions.shape)}")
-        if self.check_actions and bool(((actions < 0) | (actions >= rules.NUM_ACTIONS)).any()):
-            raise ValueError(f"actions must be integers in [0, {rules.NUM_ACTIONS - 1}]")
+        actions = self._action_tensor(actions)
         n = self.cfg.size
         self._row, self._col = rules.move(self._row, self._col, actions, n, self._drow, self._dcol)
         self._t += 1
@@ -179,6 +175,36 @@ class TimedGridVecEnv(VectorEnv):
         return [rendering.State(n, (r, c), divmod(g, n), t, T) for r, c, g, t, T in cols]
 
     # ------------------------------------------------------------------ internals
+
+    def _action_tensor(self, actions) -> torch.Tensor:
+        """``actions`` as a (K,) int64 tensor on the device, refused where the single environment refuses.
+
+        Each element must be an action ``TimedGridEnv.step`` accepts (``Discrete.contains``): a
+        sequence's items as they are, an array's or a tensor's as scalars of its dtype, so only
+        integer dtypes that fit int64 pass. Tensors and arrays are range-checked only with
+        ``check_actions``, because the check waits for the device; sequences are checked item by
+        item on the host, range included.
+        """
+        k = self.num_envs
+        if isinstance(actions, torch.Tensor):
+            ok = actions.shape == (k,) and actions.dtype in TENSOR_ACTION_DTYPES
+        elif isinstance(actions, np.ndarray) and actions.dtype != object:
+            dtype = actions.dtype
+            ok = actions.shape == (k,) and np.issubdtype(dtype, np.integer) and np.can_cast(dtype, np.int64)
+        else:  # a sequence (or an object array): item by item, as the single environment checks its action
+            items = isinstance(actions, Sequence) and not isinstance(actions, (str, bytes))
+            items = items or isinstance(actions, np.ndarray) and actions.ndim == 1
+            ok = items and len(actions) == k and all(map(self.single_action_space.contains, actions))
+            actions = [int(a) for a in actions] if ok else actions
+        if not ok:
+            raise ValueError(f"{self._actions_rule()}, got {_describe(actions)}")
+        actions = torch.as_tensor(actions, device=self.device).long()
+        if self.check_actions and bool(((actions < 0) | (actions >= rules.NUM_ACTIONS)).any()):
+            raise ValueError(f"{self._actions_rule()}, got values outside that range")
+        return actions
+
+    def _actions_rule(self) -> str:
+        return f"actions must be {self.num_envs} integers in [0, {rules.NUM_ACTIONS - 1}] (a tensor, array or sequence)"
 
     def _seed_from(self, seed) -> None:
         if seed is None:
@@ -260,6 +286,19 @@ class TimedGridVecEnv(VectorEnv):
         if bool(((value < 0) | (value >= n)).any()):
             raise ValueError(f"options[{name!r}] cells must lie in [0, {n - 1}]")
         return value[:, 0] * n + value[:, 1]
+
+
+# Integer dtypes whose values fit int64, as Discrete(5) accepts them; uint16 and uint32 came with torch 2.3.
+TENSOR_ACTION_DTYPES = frozenset(
+    getattr(torch, name) for name in ("uint8", "int8", "int16", "int32", "int64", "uint16", "uint32") if hasattr(torch, name)
+)
+
+
+def _describe(actions: Any) -> str:
+    if isinstance(actions, (torch.Tensor, np.ndarray)):
+        return f"a {type(actions).__name__} of dtype {actions.dtype} and shape {tuple(actions.shape)}"
+    text = repr(actions)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 PAIR_TABLE_MAX_BYTES = 16 * 2**20

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+
 NAME = "baseline"
 HELP = "train a Stable-Baselines3 peer (sb3-contrib RecurrentPPO) on the same environment into a run folder, then evaluate it"
 ORDER = 70
@@ -12,7 +14,6 @@ ORDER = 70
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nalu_rl.baselines import ALGOS, DEFAULT_FRAMES
-    from nalu_rl.cli.commands.eval import add_eval_arguments, int_in
     from nalu_rl.envs import DEFAULT_PRESET
 
     parser.add_argument(
@@ -45,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
-    from nalu_rl.cli.commands.eval import check_device, check_range, format_results
+    from nalu_rl.cli.commands.eval import format_results
     from nalu_rl.common.errors import first_line
 
     check_range(args)

@@ -5,54 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+
 NAME = "eval"
 HELP = "evaluate a run for each instructed T in a range; writes extrapolation.json/.csv/.png into the run folder"
 ORDER = 30
-
-MAX_T = 1000  # the environment's largest instruction
-
-
-def int_in(lo: int, hi: int | None = None):
-    """An argparse type: an integer in [lo, hi] (one-line error otherwise)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo or (hi is not None and value > hi):
-            bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {value}")
-        return value
-
-    return parse
-
-
-def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """The evaluation flags shared by ``eval`` and ``experiment``."""
-    parser.add_argument("--t-min", type=int_in(1, MAX_T), default=1, metavar="T", help="smallest instruction T (default 1)")
-    parser.add_argument("--t-max", type=int_in(1, MAX_T), default=30, metavar="T", help="largest instruction T (default 30)")
-    parser.add_argument(
-        "--episodes", type=int_in(1, 1_000_000), default=200, metavar="N",
-        help="seeded episodes per T, the same start states for every agent (default 200)",
-    )  # fmt: skip
-
-
-def check_range(args: argparse.Namespace) -> None:
-    from nalu_rl.cli import UsageError
-
-    if args.t_min > args.t_max:
-        raise UsageError(f"--t-min ({args.t_min}) must not exceed --t-max ({args.t_max})")
-
-
-def check_device(device: str) -> None:
-    from nalu_rl.cli import UsageError
-    from nalu_rl.common.devices import resolve_device
-
-    try:
-        resolve_device(device)
-    except ValueError as err:
-        raise UsageError(f"--device: {err}") from None
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +40,7 @@ def format_results(doc: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.evaluate import CSV_FILE, FIGURE_FILE, RESULT_FILE, evaluate_run
     from nalu_rl.cli import UsageError
+    from nalu_rl.common.errors import first_line
 
     check_range(args)
     check_device(args.device)
@@ -94,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed, device=args.device, progress=not args.quiet,
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
-        raise UsageError(str(err).splitlines()[0] if str(err) else type(err).__name__) from None
+        raise UsageError(first_line(err)) from None
     if not args.quiet:
         print(format_results(doc))
     print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {doc['horizon_90']}, horizon_50 = {doc['horizon_50']}")

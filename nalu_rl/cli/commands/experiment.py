@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from nalu_rl.cli.commands.eval import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
 from nalu_rl.envs import DEFAULT_PRESET
 
 NAME = "experiment"

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.cli.args import check_device, int_in
+
 NAME = "play"
 HELP = "render episodes of a trained agent (any run folder, the baseline too) to an animated GIF with t and T on each frame"
 ORDER = 80
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nalu_rl.cli.commands.eval import int_in
     from nalu_rl.envs.rules import MAX_INSTRUCTION
 
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
@@ -41,7 +42,6 @@ def _positive_float(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.play import outcome_text, play
     from nalu_rl.cli import UsageError
-    from nalu_rl.cli.commands.eval import check_device
     from nalu_rl.common.errors import first_line
 
     check_device(args.device)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+
 NAME = "sweep"
 HELP = "train and evaluate agents × seeds: a local process pool by default, a Ray cluster with --ray-address"
 ORDER = 50
@@ -43,7 +45,6 @@ def parse_agents(text: str) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nalu_rl.cli.commands.eval import add_eval_arguments, int_in
     from nalu_rl.envs import DEFAULT_PRESET
 
     parser.add_argument(
@@ -97,7 +98,6 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl import presets
     from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
-    from nalu_rl.cli.commands.eval import check_device, check_range
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, SweepInterrupted, run_sweep
 
