@@ -218,3 +218,18 @@ def test_sigterm_saves_a_checkpoint_then_resume_continues(tmp_path):
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"] == target
+
+
+def test_a_0_2_0_lstm_nac_run_resumes_as_the_accumulator(tmp_path):
+    """nalu-rl 0.2.0's lstm_nac is today's lstm_nac_acc with its unit at the heads: its run folders resume as that."""
+    run = train(agent="lstm_nac_acc", frames=256, seed=0, run_dir=tmp_path / "old", **SMALL)
+    config = json.loads((run / "config.json").read_text())
+    config["core"] = config["agent_config"]["core"] = "lstm_nac"
+    del config["agent_config"]["unit_to_heads"]
+    config["version"] = "0.2.0"
+    (run / "config.json").write_text(json.dumps(config))
+    train(run_dir=run, resume=True, frames=512, progress=False)
+    resumed = json.loads((run / "config.json").read_text())
+    assert resumed["core"] == resumed["agent_config"]["core"] == "lstm_nac_acc"
+    assert resumed["agent_config"]["unit_to_heads"] is True
+    assert load_checkpoint(run / "checkpoints" / "latest.pt")["frames"] >= 512

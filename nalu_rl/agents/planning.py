@@ -110,7 +110,8 @@ def _prepare_resume(request: TrainRequest) -> Plan:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
     agent_config = AgentConfig.of_run(config["agent_config"])
     checkpoint = load_checkpoint(runs.latest_checkpoint(run_dir))
-    config = {**config, "agent_config": agent_config.to_dict()}  # complete, for the workers and config.json
+    # complete, for the workers and config.json; a 0.2.0 lstm_nac run records the core it loads as (lstm_nac_acc)
+    config = {**config, "core": agent_config.core, "agent_config": agent_config.to_dict()}
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
         given = getattr(request, key)
         if given is not None:
