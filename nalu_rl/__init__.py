@@ -1,6 +1,6 @@
 """nalu-rl: timing extrapolation in reinforcement-learning agents with neural arithmetic units."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 from nalu_rl.envs import register_envs as _register_envs  # noqa: E402
 
