@@ -9,6 +9,7 @@ reset, store and index it without knowing the core: zeros is the initial state o
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable
 
 import torch
@@ -52,7 +53,7 @@ def lstm_cell(input_size: int, hidden_size: int) -> nn.LSTMCell:
     return cell
 
 
-class Core(nn.Module):
+class Core(nn.Module, abc.ABC):
     """One recurrent step: ``forward(x, instruction, state) -> (out (B, output_size), state (B, state_size))``."""
 
     output_size: int
@@ -60,8 +61,9 @@ class Core(nn.Module):
     counts = False  # True: count(state) is a step counter that AgentConfig.count_coef may train
     has_unit = False  # True: an arithmetic unit whose output AgentConfig.unit_to_heads may pass to the heads
 
+    @abc.abstractmethod
     def forward(self, x: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        raise NotImplementedError(f"{type(self).__name__} must define forward")  # pragma: no cover
+        """One time step: the output for the heads and the next state."""
 
     def count(self, state: torch.Tensor) -> torch.Tensor:
         """The clock (B,) in a state this core returned; only cores with ``counts = True`` have one."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import abc
+
 import torch
 from torch import nn
 
 
-class Unit(nn.Module):
+class Unit(nn.Module, abc.ABC):
     """An arithmetic unit ``Unit(in_features, out_features, **opts)`` acting on the last dimension of any-rank tensors.
 
     The model-wide :func:`~nalu_rl.nn.regularization_loss` and :func:`~nalu_rl.nn.clip_weights_`
@@ -19,8 +21,9 @@ class Unit(nn.Module):
         self.in_features = in_features
         self.out_features = out_features
 
+    @abc.abstractmethod
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError(f"{type(self).__name__} must define forward")  # pragma: no cover
+        """The unit's output for inputs ``x`` (..., in_features)."""
 
     def regularization_loss(self) -> torch.Tensor:
         """This unit's regulariser; zero by default, a tensor on the unit's device and dtype so losses sum uniformly."""
@@ -50,8 +53,9 @@ class ClampedUnit(Unit):
         self.W = nn.Parameter(torch.empty(out_features, in_features))
         self.reset_parameters()
 
+    @abc.abstractmethod
     def reset_parameters(self) -> None:
-        raise NotImplementedError(f"{type(self).__name__} must define reset_parameters")  # pragma: no cover
+        """Initialise ``W`` (the unit's own scheme)."""
 
     @property
     def weight(self) -> torch.Tensor:
