@@ -74,3 +74,13 @@ def test_a_shipped_preset_trains_saves_and_acts(tmp_path, agent, env):
         obs, _, terminated, truncated, _ = play.step(int(action))
         steps, done = steps + 1, terminated or truncated
     assert 1 <= steps <= (env_kwargs["time_limit"] or env_kwargs["t_range"][1] + 2 * env_kwargs["size"])
+
+
+def test_train_help_names_every_shipped_preset(capsys):
+    from nalu_rl.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for name in presets.available("agents") + presets.available("envs"):
+        assert name in text, name

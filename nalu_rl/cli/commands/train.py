@@ -24,8 +24,12 @@ def _frames(text: str) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--agent", help="agent preset: lstm, lstm_nac, lstm_nau, gru, or a TOML file (required for a new run)")
-    parser.add_argument("--env", help="environment preset (paper_grid, paper, fast, pixels_strict) or a TOML file (default paper_grid)")
+    from nalu_rl import presets
+    from nalu_rl.envs import DEFAULT_PRESET
+
+    agents, envs = ", ".join(presets.available("agents")), ", ".join(presets.available("envs"))
+    parser.add_argument("--agent", help=f"agent preset ({agents}) or a TOML file (required for a new run)")
+    parser.add_argument("--env", help=f"environment preset ({envs}) or a TOML file (default {DEFAULT_PRESET})")
     parser.add_argument("--frames", type=_frames, help="environment frames to train for, in total (default: the agent preset's)")
     parser.add_argument("--seed", type=int, help="seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default cpu); async workers on 'cuda' spread over all GPUs")
