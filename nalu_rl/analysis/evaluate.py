@@ -195,12 +195,14 @@ def horizon(results: Sequence[dict[str, Any]], train_lo: int, q: float) -> int |
     None when ``train_lo`` itself falls short or was not evaluated; the scan stops at the first
     T that fails or is missing, and at the top of the evaluated range (the horizon may lie beyond).
     """
-    by_t = {int(r["T"]): r for r in results}
-    best = None
-    t = train_lo
-    while t in by_t and _rate(by_t[t]) >= q - 1e-9:
-        best = t
-        t += 1
+    return _last_above({int(r["T"]): _rate(r) for r in results}, train_lo, q)
+
+
+def _last_above(by_t: dict[int, float | None], start: int, level: float) -> int | None:
+    """The largest T' such that ``by_t[T] >= level`` for every T from ``start`` to T'; None if ``start`` fails."""
+    best, t = None, start
+    while by_t.get(t) is not None and by_t[t] >= level - 1e-9:
+        best, t = t, t + 1
     return best
 
 
@@ -215,11 +217,7 @@ def reward_horizon(results: Sequence[dict[str, Any]]) -> int | None:
 
     None when T = 8 falls short or was not evaluated (or the results predate ``paper_reward``).
     """
-    by_t = {int(r["T"]): r.get("paper_reward") for r in results}
-    best, t = None, REWARD_HORIZON_FROM
-    while by_t.get(t) is not None and by_t[t] >= REWARD_HORIZON_LEVEL - 1e-9:
-        best, t = t, t + 1
-    return best
+    return _last_above({int(r["T"]): r.get("paper_reward") for r in results}, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL)
 
 
 def paper_range_reward(results: Sequence[dict[str, Any]]) -> float | None:

@@ -146,6 +146,17 @@ def _median(values: list[int | None], floor: int) -> float | None:
     return None if m < floor else m
 
 
+def _horizon_summary(values: list[int | None], floor: int) -> dict[str, Any]:
+    """Per-seed horizons with their median (None ranking lowest) and range; ``floor`` is where the scan starts."""
+    numbers = [v for v in values if v is not None]
+    return {
+        "per_seed": values,
+        "median": _median(values, floor),
+        "min": None if None in values else min(numbers),
+        "max": max(numbers) if numbers else None,
+    }
+
+
 def _range_success(doc: dict[str, Any], lo: int, hi: int) -> float | None:
     rates = [r["success_rate"] for r in doc["results"] if lo <= r["T"] <= hi]
     return float(np.mean(rates)) if rates else None
@@ -170,26 +181,11 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
             "reward_horizon": paper.REWARD_HORIZONS[stands_for],
             "reward_13_20": paper.REWARD_13_20[stands_for],
         }
-        horizons = [d.get("reward_horizon") for d in g["runs"]]
-        known = [v for v in horizons if v is not None]
-        entry["reward_horizon"] = {
-            "per_seed": horizons,
-            "median": _median(horizons, REWARD_HORIZON_FROM),
-            "min": None if None in horizons else min(known),
-            "max": max(known) if known else None,
-        }
+        entry["reward_horizon"] = _horizon_summary([d.get("reward_horizon") for d in g["runs"]], REWARD_HORIZON_FROM)
         scores = [d.get("reward_13_20") for d in g["runs"]]
         entry["reward_13_20"] = {"per_seed": scores, **(seed_aggregates(scores) if None not in scores else {})}
         for q in HORIZON_LEVELS:
-            key = horizon_key(q)
-            values = [d.get(key) for d in g["runs"]]
-            numbers = [v for v in values if v is not None]
-            entry[key] = {
-                "per_seed": values,
-                "median": _median(values, lo),
-                "min": None if None in values else min(numbers),
-                "max": max(numbers) if numbers else None,
-            }
+            entry[horizon_key(q)] = _horizon_summary([d.get(horizon_key(q)) for d in g["runs"]], lo)
         entry["success_inside"] = [_range_success(d, lo, hi) for d in g["runs"]]
         entry["success_beyond"] = [_range_success(d, hi + 1, t_max) for d in g["runs"]]
         entry["success_below"] = [_range_success(d, t_min, lo - 1) for d in g["runs"]]
