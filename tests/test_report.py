@@ -16,10 +16,15 @@ from nalu_rl.common import files
 PNG = b"\x89PNG\r\n\x1a\n"
 
 
-def fake_run(root: Path, agent: str, seed: int, cap: int | None, episodes: int = 100, t_max: int = 30) -> Path:
-    """A run folder whose agent succeeds for T <= cap and arrives at cap + 1 beyond (cap None: fails everywhere)."""
+def fake_run(
+    root: Path, agent: str, seed: int, cap: int | None, episodes: int = 100, t_max: int = 30, t_values=None
+) -> Path:
+    """A run folder whose agent succeeds for T <= cap and arrives at cap + 1 beyond (cap None: fails everywhere).
+
+    Evaluated for T = 1..t_max, or for the T of ``t_values``.
+    """
     results = []
-    for t in range(1, t_max + 1):
+    for t in t_values or range(1, t_max + 1):
         wins = episodes if cap is not None and t <= cap else 0
         lo, hi = wilson_interval(wins, episodes)
         arrival = float(t if cap is not None and t <= cap else (cap or 0) + 1)
@@ -102,6 +107,8 @@ def test_the_paper_measure_in_summary_and_markdown(sweep):
     text = report["markdown"]
     assert "| lstm | 3 | " in text.split("horizon_90")[0]  # the paper's table comes first
     assert "≈ 0.42 / ≈ 14" in text and "≈ 0.81 / ≈ 19" in text
+    assert "| lstm_countdown | 2 |" in text and text.split("| lstm_countdown | 2 |")[1].split("\n")[0].endswith("| none |")
+    assert "—" not in text and "None" not in text  # one spelling of a missing value
     assert (sweep / rp.REWARD_FIGURE).read_bytes()[:8] == PNG
     assert report["agents"]["lstm"]["reward_vs_T"]["mean"][0] == pytest.approx(1.0)
 

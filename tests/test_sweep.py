@@ -160,7 +160,7 @@ def test_plan_runs_gives_one_spec_per_run_and_the_peer_its_own_kind(tmp_path):
     "change, message",
     [
         ({"seeds": [1, 1]}, "seeds repeat"),
-        ({"episodes": 0}, "episodes must be an integer >= 1"),
+        ({"episodes": 0}, "episodes must be an integer in [1, "),
         ({"t_min": 7}, "t_min (7) must not exceed t_max (6)"),
         ({"train_options": {"lr": 1}}, "unknown train option(s) ['lr']; allowed: mode, workers, envs_per_worker, overrides"),
         ({"gpus_per_run": 0}, "gpus_per_run must be a number in (0, 64]"),
@@ -186,3 +186,52 @@ def test_ray_tasks_place_auto_on_cuda_only_when_the_cluster_has_gpus(tmp_path):
     assert (on_gpu.device, on_gpu.threads, cpus, gpus) == ("cuda", 1, 1.0, 0.5)
     (default,) = plan_runs(["lstm"], [0], out=tmp_path / "out", device="cpu", **SWEEP)
     assert placement(default, cluster_gpus=2)[2] == 0.0  # a CPU run asks for no GPU
+
+
+PROGRESS_SCRIPT = """
+import time
+from nalu_rl.sweep.progress import Progress
+record = {"status": "ok", "horizon_90": None, "horizon_50": 12, "resumed": False, "trained": True, "evaluated": True,
+          "seconds": 1.0}
+bar = Progress(3, True, settled=[])
+for seed in range(2):
+    time.sleep(0.05)
+    bar.done(dict(record, name=f"lstm-s{seed}"))
+time.sleep(0.05)
+bar.close()
+"""
+
+
+def test_run_lines_are_written_while_the_bar_is_cleared_even_into_a_buffered_pipe():
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout block-buffered, as in `| tee`
+    out = subprocess.run([sys.executable, "-c", PROGRESS_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         env=env, check=True, timeout=120).stdout.decode()  # fmt: skip
+    for seed in range(2):  # each line between the bar's clearing ("\r   \r") and its redraw ("\r..."), not at the end
+        line = f"lstm-s{seed}: ok  horizon_90=none horizon_50=12  (trained + evaluated in 1.0 s)\n"
+        at = out.index(line)
+        assert out[at - 1] == "\r" and out[at + len(line)] == "\r", repr(out)
+
+
+def test_human_output_spells_a_missing_value_none():
+    from nalu_rl.cli.commands.sweep import format_table
+    from nalu_rl.sweep import format_record
+
+    record = dict.fromkeys(RECORD_KEYS)
+    record.update(name="lstm-s0", status="ok", horizon_50=7, resumed=False, trained=False, evaluated=True, seconds=2.0)
+    assert "horizon_90=none horizon_50=7" in format_record(record)
+    row = format_table([record]).splitlines()[1]
+    assert row.split()[2:4] == ["none", "7"] and "None" not in row and "—" not in row
+
+
+@pytest.mark.parametrize("command", ["sweep", "experiment"])
+def test_agents_take_a_comma_list_space_separated_names_or_both(command):
+    from nalu_rl.cli import build_parser
+
+    parser = build_parser()
+    for words in (["lstm,lstm_nac"], ["lstm", "lstm_nac"], ["lstm,", "lstm_nac"]):
+        assert parser.parse_args([command, "--agents", *words]).agents == ["lstm", "lstm_nac"], words
+    assert parser.parse_args([command, "--agents", "lstm,lstm_nac", "gru"]).agents == ["lstm", "lstm_nac", "gru"]
+    help_text = parser._subparsers._group_actions[0].choices[command].format_help()
+    assert "--agents A,B" in help_text and "comma-separated" in help_text

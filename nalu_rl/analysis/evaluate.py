@@ -1,10 +1,12 @@
 """Timing extrapolation: how far beyond the training range an agent keeps arriving on time.
 
 :func:`evaluate` rolls an agent out in the batched environment for every instruction T of a
-range, on a fixed set of seeded start states: environment j of every T is seeded
+list, on a fixed set of seeded start states: environment j of every T is seeded
 ``start_seed(seed, j)``, so every agent evaluated with the same ``seed`` plays identical
 episodes (same start cells for the same T). Only each environment's first episode counts;
-what the batched twin plays after its same-step autoreset is ignored.
+what the batched twin plays after its same-step autoreset is ignored. The T values are stepped
+in batches of similar episode length, so that T = 1000 costs what its own episodes cost and
+no more: a batch steps until its longest episode can end, finished or not.
 
 The agent is used through ``predict(obs, state, episode_start, deterministic)`` only, so any
 agent that :func:`nalu_rl.load_agent` returns (ours, or a Stable-Baselines3 peer) and any
@@ -49,6 +51,9 @@ EVAL_SEED_BASE = 1 << 40
 EPISODES_PER_SEED = 1 << 24
 MAX_EPISODES = EPISODES_PER_SEED
 MAX_BATCH = 1 << 16  # environments stepped at once; larger evaluations run in chunks of T values
+# A chunk of T values steps until its longest episode can end; episode limits within a chunk stay
+# within this factor of its shortest, so finished episodes cost at most as much again as live ones.
+CHUNK_SPREAD = 2
 REQUIRED_KEYS = (
     "T", "episodes", "success_rate", "success_ci95", "mean_reward",
     "arrival_rate", "mean_arrival_time", "timing_mae",
@@ -90,36 +95,46 @@ def evaluate(
     under the paper's graded one (:func:`rules.graded_reward` on arrival, 0 on timeout).
     """
     from nalu_rl.envs.batched import TimedGridVecEnv
-    from nalu_rl.envs.rules import MAX_INSTRUCTION
 
-    t_values = [check_int("T", t, 1, MAX_INSTRUCTION) for t in t_values]
+    t_values = [check_int("T", t) for t in t_values]
     if not t_values:
         raise ValueError("t_values must not be empty")
-    check_int("episodes", episodes, 1, MAX_EPISODES)
-    check_int("seed", seed, 0, 1 << 20)
+    check_int("episodes", episodes)
+    check_int("seed", seed)
     kwargs = dict((getattr(agent, "config", None) or {}).get("env", {}) if env_kwargs is None else env_kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k in rules.KWARGS}
     kwargs["placement"] = "reachable"
     if device is None:
         device = getattr(agent, "device", None) or "cpu"
-    per_chunk = max(1, max_batch // episodes)
-    chunks = [t_values[i : i + per_chunk] for i in range(0, len(t_values), per_chunk)]
+    cfg = rules.Config(**kwargs)
+    chunks = _chunks(sorted(set(t_values)), max(1, max_batch // episodes), lambda t: episode_limit(t, cfg.size, cfg.time_limit))
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(t_values), desc="eval", unit="T", leave=False)
-    results: list[dict[str, Any]] = []
+        bar = tqdm(total=sum(len(c) for c in chunks), desc="eval", unit="T", leave=False)
+    by_t: dict[int, dict[str, Any]] = {}
     with torch.random.fork_rng(devices=rng_devices(device)):
         torch.manual_seed(seed)
         for chunk in chunks:
             env = TimedGridVecEnv(num_envs=len(chunk) * episodes, device=device, **kwargs)
-            results.extend(_rollout(agent, env, chunk, episodes, sample, seed))
+            by_t.update((r["T"], r) for r in _rollout(agent, env, chunk, episodes, sample, seed))
             if bar is not None:
                 bar.update(len(chunk))
     if bar is not None:
         bar.close()
-    return results
+    return [dict(by_t[t]) for t in t_values]
+
+
+def _chunks(t_values: list[int], per_chunk: int, limit) -> list[list[int]]:
+    """Sorted ``t_values`` cut into chunks of at most ``per_chunk`` T whose episode ``limit(T)`` stay within CHUNK_SPREAD."""
+    chunks: list[list[int]] = []
+    for t in t_values:
+        if chunks and len(chunks[-1]) < per_chunk and limit(t) <= CHUNK_SPREAD * limit(chunks[-1][0]):
+            chunks[-1].append(t)
+        else:
+            chunks.append([t])
+    return chunks
 
 
 @torch.no_grad()
@@ -310,31 +325,31 @@ def log_tensorboard(log_dir: Path, doc: dict[str, Any], image=None, step: int = 
 def evaluate_run(
     run_dir: Path | str,
     *,
-    t_min: int = 1,
-    t_max: int = 30,
+    t_values: str | Sequence[int] | None = None,
+    t_min: int | None = None,
+    t_max: int | None = None,
     episodes: int = 200,
     sample: bool = False,
     seed: int = 0,
     device: str = "cpu",
     progress: bool = False,
 ) -> dict[str, Any]:
-    """Evaluate the agent of ``run_dir`` for T = t_min..t_max and write the results there.
+    """Evaluate the agent of ``run_dir`` for every T of ``t_values`` (or of t_min..t_max) and write the results there.
 
-    Writes ``extrapolation.json`` / ``.csv`` / ``.png`` into the run folder and logs to
-    ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
+    ``t_values`` is a list of ints or text such as ``"1-30,50,100,200,500,1000"``
+    (:func:`~nalu_rl.analysis.t_values.parse_t_list`); without it, the range t_min..t_max
+    (default 1..30). Writes ``extrapolation.json`` / ``.csv`` / ``.png`` into the run folder and
+    logs to ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
     from nalu_rl.agents import loading
     from nalu_rl.analysis import plots
-    from nalu_rl.envs.rules import MAX_INSTRUCTION
+    from nalu_rl.analysis.t_values import resolve_t_values
 
     run_dir = Path(run_dir)
-    check_int("t_min", t_min, 1, MAX_INSTRUCTION)
-    check_int("t_max", t_max, 1, MAX_INSTRUCTION)
-    if t_min > t_max:
-        raise ValueError(f"t_min ({t_min}) must not exceed t_max ({t_max})")
-    check_int("episodes", episodes, 1, MAX_EPISODES)
-    check_int("seed", seed, 0, 1 << 20)
+    t_values = resolve_t_values(t_values, t_min, t_max)
+    check_int("episodes", episodes)
+    check_int("seed", seed)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
     agent = loading.load_agent(run_dir, device=device)
@@ -342,9 +357,8 @@ def evaluate_run(
     env = dict(config.get("env") or {})
     train_range = tuple(env.get("t_range") or DEFAULT_TRAIN_RANGE)
     results = evaluate(
-        agent, range(t_min, t_max + 1), episodes, sample=sample, seed=seed, env_kwargs=env, device=device,
-        progress=progress,
-    )  # fmt: skip
+        agent, t_values, episodes, sample=sample, seed=seed, env_kwargs=env, device=device, progress=progress
+    )
     frames = config.get("frames")
     doc = summarize(
         results,

@@ -1,4 +1,9 @@
-"""Figures of timing extrapolation, drawn without pyplot (no GUI backend, safe in worker processes)."""
+"""Figures of timing extrapolation, drawn without pyplot (no GUI backend, safe in worker processes).
+
+Legends sit outside the axes, so that no curve hides behind them. When the evaluated T reach far
+past the training range (:func:`log_t`: a T list with gaps, or T above :data:`LOG_ABOVE`), T is
+drawn on a log axis (and arrival time too, so that counting stays the diagonal).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ from typing import Any
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from nalu_rl.analysis import paper
+from nalu_rl.analysis.evaluate import HORIZON_LEVELS, REWARD_HORIZON_LEVEL, horizon_key
+from nalu_rl.analysis.t_values import is_contiguous
 from nalu_rl.common import files
 
 PAPER_HORIZONS = paper.HORIZONS
@@ -18,6 +26,8 @@ _COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nac_input": "tab:
            "lstm_nau": "tab:green", "gru": "tab:purple", "recurrent_ppo": "tab:gray", "lstm_countdown": "tab:red",
            "lstm_clock": "tab:olive"}  # fmt: skip
 _SPARE = ("tab:cyan", "black", "gold")
+LOG_ABOVE = 60  # evaluated T beyond this (or with gaps) put T on a log axis
+_HORIZON_STYLES = dict(zip(HORIZON_LEVELS, ("-", ":")))
 
 
 def color(agent: str, index: int = 0) -> str:
@@ -29,20 +39,49 @@ def _shade_training(ax, train_range: Sequence[int]) -> None:
     ax.axvspan(lo - 0.5, hi + 0.5, color="0.88", zorder=0, label=f"training range {lo}–{hi}")
 
 
-def _success_axes(ax, t_lim: tuple[float, float]) -> None:
-    ax.set_xlabel("instructed time T")
+def log_t(t: Sequence[float]) -> bool:
+    """Whether T values reach far enough past the training range to be drawn on a log axis."""
+    t = np.asarray(t, dtype=float)
+    return bool(t.max() > LOG_ABOVE or not is_contiguous(t.astype(int).tolist()))
+
+
+def _t_axis(ax, t: np.ndarray, log: bool) -> None:
+    ax.set_xlabel("instructed time T" + (" (log scale)" if log else ""))
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(t.min() / 1.25, t.max() * 1.25)
+        ax.xaxis.set_major_formatter(ScalarFormatter())  # 1, 10, 100 rather than 10^0, 10^1, 10^2
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    ax.grid(alpha=0.3)
+
+
+def _success_axes(ax, t: np.ndarray, log: bool) -> None:
+    _t_axis(ax, t, log)
     ax.set_ylabel("success rate (on time)")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlim(*t_lim)
-    ax.grid(alpha=0.3)
 
 
-def _arrival_axes(ax, t: np.ndarray) -> None:
+def _arrival_axes(ax, t: np.ndarray, log: bool) -> None:
     ax.plot(t, t, color="k", lw=1, ls="--", label="arrival = T (perfect counting)")
-    ax.set_xlabel("instructed time T")
+    _t_axis(ax, t, log)
+    if log:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_ylabel("mean arrival time (episodes that arrived)")
-    ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
-    ax.grid(alpha=0.3)
+
+
+def _thresholds(ax) -> None:
+    """The exact-success levels the horizons read, labelled."""
+    for q in HORIZON_LEVELS:
+        ax.axhline(q, color="0.5", lw=0.6, ls=_HORIZON_STYLES[q], label=f"success {q} ({horizon_key(q)})")
+
+
+def _legend(ax) -> None:
+    """The axes' legend to the right of its data area, where it covers no curve."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0)
 
 
 def _values(results: list[dict[str, Any]], key: str) -> np.ndarray:
@@ -58,22 +97,23 @@ def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
     hi = np.array([r["success_ci95"][1] for r in results])
     agent = str(doc.get("agent"))
     c = color(agent)
-    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    log = log_t(t)
+    fig = Figure(figsize=(14, 4.2), layout="constrained")
     ax1, ax2 = fig.subplots(1, 2)
     _shade_training(ax1, doc["train_range"])
-    ax1.fill_between(t, lo, hi, color=c, alpha=0.25, lw=0, label="95% Wilson interval")
+    ax1.fill_between(t, lo, hi, color=c, alpha=0.25, lw=0, label="95% Wilson interval (episodes)")
     ax1.plot(t, rate, "o-", color=c, ms=3, label=f"{agent} ({doc.get('policy')})")
-    for q, ls in ((0.9, "-"), (0.5, ":")):
-        h = doc.get(f"horizon_{round(q * 100)}")
-        ax1.axhline(q, color="0.5", lw=0.6, ls=ls)
+    _thresholds(ax1)
+    for q in HORIZON_LEVELS:
+        h = doc.get(horizon_key(q))
         if h is not None:
-            ax1.axvline(h, color=c, lw=1, ls=ls, label=f"horizon_{round(q * 100)} = {h}")
-    _success_axes(ax1, (t.min() - 0.5, t.max() + 0.5))
-    ax1.legend(fontsize=8, loc="lower left")
+            ax1.axvline(h, color=c, lw=1, ls=_HORIZON_STYLES[q], label=f"{horizon_key(q)} = {h}")
+    _success_axes(ax1, t, log)
+    _legend(ax1)
     _shade_training(ax2, doc["train_range"])
-    _arrival_axes(ax2, t)
+    _arrival_axes(ax2, t, log)
     ax2.plot(t, _values(results, "mean_arrival_time"), "o-", color=c, ms=3, label=agent)
-    ax2.legend(fontsize=8, loc="upper left")
+    _legend(ax2)
     if title:
         fig.suptitle(title)
     return fig
@@ -85,7 +125,7 @@ def success_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]
     ``groups[agent]`` holds arrays ``T``, ``mean``, ``lo``, ``hi``, ``arrival_mean``,
     ``arrival_min``, ``arrival_max`` and ``seeds`` (a count); see :func:`nalu_rl.analysis.report.aggregate`.
     """
-    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    fig = Figure(figsize=(10.5, 4.8), layout="constrained")
     draw_success(fig.subplots(), groups, train_range)
     return fig
 
@@ -95,14 +135,14 @@ def arrival_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]
 
     An agent that counts follows the diagonal; one that saturates flattens out beyond training.
     """
-    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    fig = Figure(figsize=(10.5, 4.8), layout="constrained")
     draw_arrival(fig.subplots(), groups, train_range)
     return fig
 
 
 def reward_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int]) -> Figure:
     """The paper's own measure (its Fig. 5): mean episode reward under the graded reward vs T, with the paper's curves."""
-    fig = Figure(figsize=(8, 4.8), layout="constrained")
+    fig = Figure(figsize=(10.5, 4.8), layout="constrained")
     draw_reward(fig.subplots(), groups, train_range)
     return fig
 
@@ -129,8 +169,6 @@ def combined_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int
 
 def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
     """Mean paper_reward vs T per agent (bootstrap band over seeds), the 0.7 threshold, Figure 5's points; False if no data."""
-    from nalu_rl.analysis.evaluate import REWARD_HORIZON_LEVEL
-
     _shade_training(ax, train_range)
     drawn = False
     for i, (agent, g) in enumerate(groups.items()):
@@ -149,13 +187,11 @@ def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
     ax.axhline(REWARD_HORIZON_LEVEL, color="0.4", lw=0.8, ls="--", label=f"reward {REWARD_HORIZON_LEVEL} (the paper's horizon)")
     ax.axhline(0.0, color="0.6", lw=0.6)
     t = _t_all(groups)
-    ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    _t_axis(ax, t, log_t(t))
     ax.set_ylim(-1.05, 1.05)
-    ax.set_xlabel("instructed time T")
     ax.set_ylabel("mean episode reward (graded, as in the paper)")
-    ax.grid(alpha=0.3)
     if legend:
-        ax.legend(fontsize=8, loc="lower left")
+        _legend(ax)
     ax.set_title("the paper's measure: average reward vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
     return drawn
 
@@ -174,24 +210,25 @@ def draw_success(ax, groups, train_range, legend: bool = True) -> None:
         ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
         ax.axvline(h, color=color(agent, i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
-    ax.axhline(0.9, color="0.5", lw=0.6, label="success 0.9 (horizon_90)")
+    _thresholds(ax)
     t = _t_all(groups)
-    _success_axes(ax, (t.min() - 0.5, t.max() + 0.5))
+    _success_axes(ax, t, log_t(t))
     if legend:
-        ax.legend(fontsize=8, loc="lower left")
+        _legend(ax)
     ax.set_title("exact success vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
 
 
 def draw_arrival(ax, groups, train_range, legend: bool = True) -> None:
     _shade_training(ax, train_range)
-    _arrival_axes(ax, _t_all(groups))
+    t = _t_all(groups)
+    _arrival_axes(ax, t, log_t(t))
     for i, (agent, g) in enumerate(groups.items()):
         c = color(agent, i)
         if g["seeds"] >= 2:
             ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
         ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=agent)
     if legend:
-        ax.legend(fontsize=8, loc="upper left")
+        _legend(ax)
     ax.set_title("does it count? mean arrival time vs instructed T (band: seed range)", fontsize=10)
 
 

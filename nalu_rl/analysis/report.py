@@ -11,13 +11,16 @@
   counts follows the diagonal, one that saturates flattens out;
 * ``report.png`` — the three panels side by side;
 * ``report.md`` — per agent the paper's measure (mean reward over T = 13..20, reward horizon)
-  and the exact-success horizons (median and range over seeds), then the same per run;
+  and the exact-success horizons (median and range over seeds), then the same per run, and
+  exact success at each evaluated T beyond 30 (runs evaluated with a T list such as
+  ``1-30,50,100,200,500,1000``);
 * ``summary.json`` — the numbers behind them;
 * TensorBoard events under ``tb/`` (figures, the table as text, horizons).
 
 Bands and intervals over seeds are 95% stratified bootstrap intervals (rliable, Agarwal et al.
 2021), with the interquartile mean beside the mean; a single run is drawn without a band, and
-its success interval is the Wilson interval over its episodes.
+its success interval is the Wilson interval over its episodes. When the evaluated T reach far
+past the training range (a T list, or T > 60), the figures put T on a log axis.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from nalu_rl.analysis.evaluate import (
     read_result,
 )
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
+from nalu_rl.analysis.t_values import resolve_t_values
 from nalu_rl.common import files as atomic
 
 REPORT_FILE = "report.md"
@@ -157,6 +161,15 @@ def _horizon_summary(values: list[int | None], floor: int) -> dict[str, Any]:
     }
 
 
+def _contiguous_top(ts: Sequence[float]) -> int:
+    """The top of the unbroken run of T that starts at the smallest of ``ts`` (horizons cannot pass a gap)."""
+    have = {int(t) for t in ts}
+    top = min(have)
+    while top + 1 in have:
+        top += 1
+    return top
+
+
 def _range_success(doc: dict[str, Any], lo: int, hi: int) -> float | None:
     rates = [r["success_rate"] for r in doc["results"] if lo <= r["T"] <= hi]
     return float(np.mean(rates)) if rates else None
@@ -167,12 +180,13 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
     lo, hi = train_range
     out: dict[str, Any] = {"train_range": list(train_range), "agents": {}}
     for name, g in groups.items():
-        t_min, t_max = int(g["T"].min()), int(g["T"].max())
+        t_min, t_max, t_top = int(g["T"].min()), int(g["T"].max()), _contiguous_top(g["T"])
         entry: dict[str, Any] = {
             "agent": g["agent"],
             "policy": g["policy"],
             "seeds": [d.get("seed") for d in g["runs"]],
             "t_range_evaluated": [t_min, t_max],
+            "t_contiguous": [t_min, t_top],  # the unbroken range from t_min: where horizons can reach
             "paper_horizon": paper.HORIZONS.get(g["agent"]) if g["policy"] == "greedy" else None,
         }
         stands_for = paper.paper_agent(str(g["agent"])) if g["policy"] == "greedy" else None
@@ -187,7 +201,7 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
         for q in HORIZON_LEVELS:
             entry[horizon_key(q)] = _horizon_summary([d.get(horizon_key(q)) for d in g["runs"]], lo)
         entry["success_inside"] = [_range_success(d, lo, hi) for d in g["runs"]]
-        entry["success_beyond"] = [_range_success(d, hi + 1, t_max) for d in g["runs"]]
+        entry["success_beyond"] = [_range_success(d, hi + 1, t_top) for d in g["runs"]]
         entry["success_below"] = [_range_success(d, t_min, lo - 1) for d in g["runs"]]
         entry["success_vs_T"] = {
             "T": g["T"].astype(int).tolist(),
@@ -206,14 +220,22 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
     return out
 
 
-def make_report(root: Path | str, *, title: str | None = None, tensorboard: bool = True) -> dict[str, Any]:
-    """Write the figures, ``report.md`` and ``summary.json`` into ``root``; return the summary (+ ``"markdown"``, ``"files"``)."""
+def make_report(
+    root: Path | str, *, title: str | None = None, tensorboard: bool = True, t_values: str | Sequence[int] | None = None
+) -> dict[str, Any]:
+    """Write the figures, ``report.md`` and ``summary.json`` into ``root``; return the summary (+ ``"markdown"``, ``"files"``).
+
+    ``t_values`` (ints, or text such as ``"1-30,50,100"``) selects which evaluated T the tables
+    and figures show; the horizons are the runs' own, from every T they were evaluated for.
+    """
     from nalu_rl.analysis import plots
 
     root = Path(root)
     found = find_results(root)
     if not found:
         raise ReportError(f"no {RESULT_FILE} under {root}: evaluate its runs first (nalu-rl eval RUN)")
+    if t_values is not None:
+        found = _select_t(found, set(resolve_t_values(t_values)), root)
     docs = [doc for _, doc in found]
     train_range = _train_range(docs)
     groups = aggregate(docs)
@@ -251,6 +273,15 @@ def make_report(root: Path | str, *, title: str | None = None, tensorboard: bool
         _log_tensorboard(root / TENSORBOARD_DIR, summary, text, figures)
         files["tensorboard"] = root / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
+
+
+def _select_t(found: list[tuple[Path, dict[str, Any]]], wanted: set[int], root: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The runs with their results at the ``wanted`` T only; runs evaluated at none of them drop out."""
+    selected = [(path, {**doc, "results": [r for r in doc["results"] if r["T"] in wanted]}) for path, doc in found]
+    selected = [(path, doc) for path, doc in selected if doc["results"]]
+    if not selected:
+        raise ReportError(f"no run under {root} was evaluated at any of the T asked for")
+    return selected
 
 
 def _log_tensorboard(log_dir: Path, summary: dict[str, Any], text: str, figures: dict[str, Any]) -> None:

@@ -1,4 +1,5 @@
-"""The report's Markdown tables: the paper's measure per agent, exact-success horizons per agent and per run."""
+"""The report's Markdown tables: the paper's measure per agent, exact-success horizons per agent and per run,
+exact success at the evaluated T beyond the default range."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ from typing import Any
 import numpy as np
 
 from nalu_rl.analysis.evaluate import HORIZON_LEVELS, PAPER_RANGE, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL, horizon_key
+from nalu_rl.analysis.t_values import DEFAULT_T_RANGE
+from nalu_rl.analysis.text import NONE
+
+FAR_FROM = DEFAULT_T_RANGE[1]  # evaluated T above it get a table of their own
 
 
 def _fmt_horizon(value: float | None, t_max: int) -> str:
     if value is None:
-        return "none"
+        return NONE
     text = f"{value:g}"
     return f"≥{text}" if value >= t_max else text
 
@@ -19,7 +24,7 @@ def _fmt_horizon(value: float | None, t_max: int) -> str:
 def _fmt_rate(values: list[float | None]) -> str:
     values = [v for v in values if v is not None]
     if not values:
-        return "—"
+        return NONE
     if len(values) == 1:
         return f"{values[0]:.2f}"
     return f"{np.mean(values):.2f} ({min(values):.2f}–{max(values):.2f})"
@@ -27,7 +32,7 @@ def _fmt_rate(values: list[float | None]) -> str:
 
 def _fmt_score(value: float | None, ci: list[float] | None = None) -> str:
     if value is None:
-        return "—"
+        return NONE
     return f"{value:.2f}" + ("" if ci is None else f" [{ci[0]:.2f}, {ci[1]:.2f}]")
 
 
@@ -47,12 +52,12 @@ def paper_markdown(summary: dict[str, Any]) -> list[str]:
     ]
     for name, a in summary["agents"].items():
         score, seeds = a["reward_13_20"], len(a["seeds"])
-        t_max = a["t_range_evaluated"][1]
+        t_max = _top(a)
         ref = a["paper"]
         lines.append("| " + " | ".join([
             name, str(seeds), _fmt_score(score.get("mean"), score.get("mean_ci95")),
             _fmt_score(score.get("iqm"), score.get("iqm_ci95")), _fmt_median_range(a["reward_horizon"], seeds, t_max),
-            "—" if ref is None else f"≈ {ref['reward_13_20']:.2f} / ≈ {ref['reward_horizon']}",
+            NONE if ref is None else f"≈ {ref['reward_13_20']:.2f} / ≈ {ref['reward_horizon']}",
         ]) + " |")  # fmt: skip
     lines += [
         "",
@@ -65,11 +70,35 @@ def paper_markdown(summary: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _top(agent: dict[str, Any]) -> int:
+    """The top of the agent's unbroken evaluated range (summaries written before T lists: its top T)."""
+    return agent.get("t_contiguous", agent["t_range_evaluated"])[1]
+
+
+def far_markdown(summary: dict[str, Any]) -> list[str]:
+    """Exact success at every evaluated T beyond FAR_FROM: one row per T, per agent the mean over seeds [95% CI]."""
+    agents = summary["agents"]
+    curves = {name: dict(zip(a["success_vs_T"]["T"], zip(*(a["success_vs_T"][k] for k in ("mean", "ci95_lo", "ci95_hi")))))
+              for name, a in agents.items()}  # fmt: skip
+    far = sorted({t for curve in curves.values() for t in curve if t > FAR_FROM})
+    if not far:
+        return []
+    lines = [f"| T | {' | '.join(agents)} |", "|---|" + "---|" * len(agents)]
+    for t in far:
+        cells = [f"{curves[n][t][0]:.2f} [{curves[n][t][1]:.2f}, {curves[n][t][2]:.2f}]" if t in curves[n] else "not evaluated"
+                 for n in agents]  # fmt: skip
+        lines.append(f"| {t} | {' | '.join(cells)} |")
+    return [
+        "", f"Exact success at the evaluated T beyond {FAR_FROM}: mean over seeds [95% stratified bootstrap CI; "
+        "one seed: the Wilson interval over its episodes].", "", *lines,
+    ]  # fmt: skip
+
+
 def markdown(summary: dict[str, Any]) -> str:
-    """The report's Markdown: the paper's measure, then exact-success horizons per agent and per run."""
+    """The report's Markdown: the paper's measure, exact-success horizons per agent and per run, success far out."""
     lo, hi = summary["train_range"]
     agents = summary["agents"]
-    t_top = max((a["t_range_evaluated"][1] for a in agents.values()), default=hi)
+    t_top = max((_top(a) for a in agents.values()), default=hi)
     t_bottom = min((a["t_range_evaluated"][0] for a in agents.values()), default=lo)
     lines = paper_markdown(summary) + [
         f"| agent | seeds | horizon_90 median [range] | horizon_50 median [range] | success T={lo}–{hi} (training) "
@@ -79,14 +108,14 @@ def markdown(summary: dict[str, Any]) -> str:
     for name, a in agents.items():
         cells = [name, str(len(a["seeds"]))]
         for q in HORIZON_LEVELS:
-            cells.append(_fmt_median_range(a[horizon_key(q)], len(a["seeds"]), a["t_range_evaluated"][1]))
+            cells.append(_fmt_median_range(a[horizon_key(q)], len(a["seeds"]), _top(a)))
         cells += [_fmt_rate(a["success_inside"]), _fmt_rate(a["success_beyond"])]
-        cells.append("—" if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
+        cells.append(NONE if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",
         f"horizon_q: the largest T such that the success rate is ≥ q for every T from {lo} up to it "
-        f"(\"none\": T = {lo} itself falls short; \"≥\": still above q at the top of the evaluated range). "
+        f"(\"none\": T = {lo} itself falls short; \"≥\": still above q at the top of the unbroken evaluated range). "
         "Success: mean over T in the range, mean (min–max) over seeds.",
         "",
         f"| run | agent | seed | horizon_90 | horizon_50 | success T={lo}–{hi} | success T={hi + 1}–{t_top}"
@@ -95,7 +124,7 @@ def markdown(summary: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|" + ("---|" if t_bottom < lo else "") + "---|---|",
     ]
     for name, a in agents.items():
-        t_max = a["t_range_evaluated"][1]
+        t_max = _top(a)
         for i, seed in enumerate(a["seeds"]):
             cells = [a.get("runs", [""] * len(a["seeds"]))[i], name, str(seed)]
             cells += [_fmt_horizon(a[horizon_key(q)]["per_seed"][i], t_max) for q in HORIZON_LEVELS]
@@ -104,4 +133,4 @@ def markdown(summary: dict[str, Any]) -> str:
                 cells.append(_fmt_rate([a["success_below"][i]]))
             cells += [_fmt_horizon(a["reward_horizon"]["per_seed"][i], t_max), _fmt_score(a["reward_13_20"]["per_seed"][i])]
             lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + far_markdown(summary)) + "\n"

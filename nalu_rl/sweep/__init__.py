@@ -9,7 +9,7 @@ and is
    earlier sweep was interrupted, and then
 2. evaluated with :func:`nalu_rl.analysis.evaluate.evaluate_run` (``extrapolation.json``).
 
-A run whose training finished and whose ``extrapolation.json`` covers the requested T range and
+A run whose training finished and whose ``extrapolation.json`` covers the requested T list and
 episodes is *skipped*, so re-running a sweep only does what is missing. A run that fails (a
 damaged folder, a diverged loss, a crashed process) becomes a ``failed`` record with its name and
 error, its traceback goes to ``OUT/sweep.json``, and the other runs carry on.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +25,10 @@ def run_sweep(
     env: str,
     frames: int | None,
     episodes: int,
-    t_min: int,
-    t_max: int,
     out: Path,
+    t_values: str | Sequence[int] | None = None,
+    t_min: int | None = None,
+    t_max: int | None = None,
     device: str = "cpu",
     ray_address: str | None = None,
     jobs: int | None = None,
@@ -39,7 +41,8 @@ def run_sweep(
     ``frames=None`` trains each agent for its preset's default. ``agents`` are agent presets
     (names or TOML paths) or ``recurrent_ppo`` (the Stable-Baselines3 peer). ``jobs`` caps the
     runs in flight (default: as many as the cores hold locally, as many as the cluster schedules
-    on Ray). ``train_options`` may set ``mode``, ``workers``, ``envs_per_worker`` and
+    on Ray). Each run is evaluated for the T list ``t_values`` (ints, or text such as
+    ``"1-30,50,100"``) or the range ``t_min``..``t_max`` (default 1..30). ``train_options`` may set ``mode``, ``workers``, ``envs_per_worker`` and
     ``overrides`` (hyper-parameters of our agents; the ``recurrent_ppo`` peer keeps its defaults)
     for every run; ``gpus_per_run`` is what each Ray task asks for on a CUDA device. Records
     (:data:`RECORD_KEYS`) have status ``ok`` (trained and/or evaluated now), ``skipped`` (already
@@ -51,10 +54,10 @@ def run_sweep(
     be reached, :class:`SweepInterrupted` after SIGINT/SIGTERM once the runs in flight stopped.
     """
     if jobs is not None:
-        check_int("jobs", jobs, 1)
+        check_int("jobs", jobs)
     backend = _backend(ray_address, jobs)
-    specs = plan_runs(agents, seeds, env=env, frames=frames, episodes=episodes, t_min=t_min, t_max=t_max, out=out,
-                      device=device, train_options=train_options, gpus_per_run=gpus_per_run)  # fmt: skip
+    specs = plan_runs(agents, seeds, env=env, frames=frames, episodes=episodes, t_values=t_values, t_min=t_min,
+                      t_max=t_max, out=out, device=device, train_options=train_options, gpus_per_run=gpus_per_run)  # fmt: skip
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     records = _settle(specs)

@@ -22,9 +22,10 @@ class SweepOptions:
     env: str
     frames: int | None
     episodes: int
-    t_min: int
-    t_max: int
     out: Path
+    t_values: str | Sequence[int] | None = None  # a T list (text such as "1-30,50,100" or ints); else the range
+    t_min: int | None = None
+    t_max: int | None = None
     device: str = "cpu"
     train_options: dict[str, Any] | None = None
     gpus_per_run: float | None = None
@@ -33,12 +34,13 @@ class SweepOptions:
 def plan_runs(agents: Sequence[str], seeds: Sequence[int], **options: Any) -> list[RunSpec]:
     """One spec per (agent, seed), everything validated; ValueError / PresetError before anything runs.
 
-    ``options`` are the fields of :class:`SweepOptions` (``env``, ``frames``, ``episodes``,
-    ``t_min``, ``t_max``, ``out``, optionally ``device``, ``train_options``, ``gpus_per_run``).
+    ``options`` are the fields of :class:`SweepOptions` (``env``, ``frames``, ``episodes``, ``out``,
+    optionally the T list ``t_values`` or the range ``t_min``/``t_max`` (default 1..30), ``device``,
+    ``train_options``, ``gpus_per_run``).
     """
+    from nalu_rl.analysis.t_values import resolve_t_values
     from nalu_rl.common.devices import resolve_device
     from nalu_rl.envs import env_kwargs_from_preset
-    from nalu_rl.envs.rules import MAX_INSTRUCTION
 
     opts = SweepOptions(**options)
     agents = list(agents)
@@ -48,16 +50,13 @@ def plan_runs(agents: Sequence[str], seeds: Sequence[int], **options: Any) -> li
     if not seeds:
         raise ValueError("no seeds given")
     for seed in seeds:
-        check_int("seed", seed, 0)
+        check_int("seed", seed)
     if len(set(seeds)) != len(seeds):
         raise ValueError(f"seeds repeat: {seeds}")
     if opts.frames is not None:
-        check_int("frames", opts.frames, 1)
-    check_int("episodes", opts.episodes, 1)
-    check_int("t_min", opts.t_min, 1, MAX_INSTRUCTION)
-    check_int("t_max", opts.t_max, 1, MAX_INSTRUCTION)
-    if opts.t_min > opts.t_max:
-        raise ValueError(f"t_min ({opts.t_min}) must not exceed t_max ({opts.t_max})")
+        check_int("frames", opts.frames)
+    check_int("episodes", opts.episodes)
+    t_values = tuple(resolve_t_values(opts.t_values, opts.t_min, opts.t_max))
     resolve_device(opts.device)  # ValueError for an unknown device
     env_name, _ = env_kwargs_from_preset(opts.env)
     env = _absolute_if_path(opts.env)  # Ray tasks and pool processes may run elsewhere than this working directory
@@ -82,7 +81,7 @@ def plan_runs(agents: Sequence[str], seeds: Sequence[int], **options: Any) -> li
             specs.append(
                 RunSpec(
                     name=name, agent=agent, kind=kind, seed=int(seed), env=env, env_preset=env_name, frames=opts.frames,
-                    episodes=opts.episodes, t_min=opts.t_min, t_max=opts.t_max, run_dir=str(out / name),
+                    episodes=opts.episodes, t_values=t_values, run_dir=str(out / name),
                     device=opts.device, options=train_options, cpus=cpus, gpus=gpus,
                 )
             )  # fmt: skip

@@ -32,12 +32,19 @@ class RunSpec:
     env_preset: str
     frames: int | None  # None: the preset's own budget
     episodes: int
-    t_min: int
-    t_max: int
+    t_values: tuple[int, ...]  # the instructed T it is evaluated for, sorted
     run_dir: str
     device: str = "cpu"
     options: dict[str, Any] = field(default_factory=dict)  # the sweep's train_options
     cpus: int = 1
     gpus: float | None = None  # what a Ray task asks for on a CUDA device (None: 1)
     threads: int = 1  # torch threads, set by the backend
+
+    @property
+    def t_min(self) -> int:
+        return self.t_values[0]
+
+    @property
+    def t_max(self) -> int:
+        return self.t_values[-1]
 

@@ -43,13 +43,13 @@ def check_identity(spec: RunSpec) -> None:
 
 
 def evaluation_current(spec: RunSpec) -> bool:
-    """Whether ``extrapolation.json`` exists and covers the requested T range and episodes."""
+    """Whether ``extrapolation.json`` exists and covers exactly the requested T and episodes."""
     try:
         doc = json.loads((Path(spec.run_dir) / RESULT_FILE).read_text())
         results = doc["results"]
         return (
             doc.get("policy") == "greedy"
-            and [r["T"] for r in results] == list(range(spec.t_min, spec.t_max + 1))
+            and [r["T"] for r in results] == list(spec.t_values)
             and all(r["episodes"] == spec.episodes for r in results)
         )
     except (OSError, ValueError, KeyError, TypeError):

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nalu_rl.analysis.evaluate import RESULT_FILE
+from nalu_rl.analysis.text import show
 from nalu_rl.common.errors import first_line
 from nalu_rl.common.files import write_json
 
@@ -61,7 +62,7 @@ def format_record(record: dict[str, Any]) -> str:
     """One line about a finished run, as the progress output prints it."""
     parts = [f"{record['name']}: {record['status']}"]
     if record["status"] in ("ok", "skipped"):
-        parts.append(f"horizon_90={record['horizon_90']} horizon_50={record['horizon_50']}")
+        parts.append(f"horizon_90={show(record['horizon_90'])} horizon_50={show(record['horizon_50'])}")
         trained = "resumed" if record["resumed"] else "trained" if record["trained"] else ""
         what = [w for w in (trained, "evaluated" if record["evaluated"] else "") if w]
         if what:

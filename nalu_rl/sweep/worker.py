@@ -34,8 +34,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
             record.update(trained=True, resumed=resume, train_seconds=round(time.perf_counter() - t0, 3))
         if state != "done":
             t0 = time.perf_counter()
-            evaluate_run(spec.run_dir, t_min=spec.t_min, t_max=spec.t_max, episodes=spec.episodes,
-                         device=spec.device, progress=False)  # fmt: skip
+            evaluate_run(spec.run_dir, t_values=spec.t_values, episodes=spec.episodes, device=spec.device, progress=False)
             record.update(evaluated=True, eval_seconds=round(time.perf_counter() - t0, 3))
         record["status"] = "ok" if state != "done" else "skipped"
         fill_results(record)

@@ -1,14 +1,16 @@
-"""``nalu-rl eval RUN``: timing extrapolation of a trained agent, for every T of a range."""
+"""``nalu-rl eval RUN``: timing extrapolation of a trained agent, for every T of a list (default 1..30)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.analysis.text import show
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range
+from nalu_rl.common.checks import int_type
 
 NAME = "eval"
-HELP = "evaluate a run for each instructed T in a range; writes extrapolation.json/.csv/.png into the run folder"
+HELP = "evaluate a run for each instructed T of a list (--t 1-30,50,100); writes extrapolation.json/.csv/.png into the run folder"
 ORDER = 30
 
 
@@ -17,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_eval_arguments(parser)
     parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
     parser.add_argument(
-        "--seed", type=int_in(0, 1 << 20), default=0,
+        "--seed", type=int_type("seed"), default=0,
         help="evaluation seed: picks the start states (and the action samples with --sample); default 0",
     )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
@@ -25,14 +27,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_results(doc: dict) -> str:
-    lines = [f"{'T':>4}  {'success':>7}  {'95% CI':>13}  {'arrived':>7}  {'arrival':>7}  {'|err|':>5}"]
+    lines = [f"{'T':>5}  {'success':>7}  {'95% CI':>13}  {'arrived':>7}  {'arrival':>7}  {'|err|':>5}"]
     lo, hi = doc["train_range"]
     for r in doc["results"]:
         mark = "*" if lo <= r["T"] <= hi else " "
         ci = f"[{r['success_ci95'][0]:.2f}, {r['success_ci95'][1]:.2f}]"
-        arrival = "—" if r["mean_arrival_time"] is None else f"{r['mean_arrival_time']:.1f}"
-        mae = "—" if r["timing_mae"] is None else f"{r['timing_mae']:.1f}"
-        lines.append(f"{r['T']:>3}{mark}  {r['success_rate']:>7.3f}  {ci:>13}  {r['arrival_rate']:>7.3f}  {arrival:>7}  {mae:>5}")
+        arrival, mae = show(r["mean_arrival_time"], ".1f"), show(r["timing_mae"], ".1f")
+        lines.append(f"{r['T']:>4}{mark}  {r['success_rate']:>7.3f}  {ci:>13}  {r['arrival_rate']:>7.3f}  {arrival:>7}  {mae:>5}")
     lines.append(f"(* training range {lo}–{hi}; {doc['policy']} policy)")
     return "\n".join(lines)
 
@@ -42,20 +43,20 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.cli import UsageError
     from nalu_rl.common.errors import first_line
 
-    check_range(args)
+    t_values = check_range(args)
     check_device(args.device)
     if not args.run.is_dir():
         raise UsageError(f"run folder not found: {args.run}")
     try:
         doc = evaluate_run(
-            args.run, t_min=args.t_min, t_max=args.t_max, episodes=args.episodes, sample=args.sample,
+            args.run, t_values=t_values, episodes=args.episodes, sample=args.sample,
             seed=args.seed, device=args.device, progress=not args.quiet,
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
         raise UsageError(first_line(err)) from None
     if not args.quiet:
         print(format_results(doc))
-    print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {doc['horizon_90']}, horizon_50 = {doc['horizon_50']}")
+    print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {show(doc['horizon_90'])}, horizon_50 = {show(doc['horizon_50'])}")
     for name in (RESULT_FILE, CSV_FILE, FIGURE_FILE):
         print(args.run / name)
     return 0

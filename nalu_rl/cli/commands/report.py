@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.cli.args import T_LIST_EXAMPLE, add_t_list_argument, check_range
+
 NAME = "report"
 HELP = "aggregate the evaluated runs under DIR: success vs T with confidence bands, arrival time vs T, a Markdown table"
 ORDER = 40
@@ -14,6 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", type=Path, help="folder holding run folders with extrapolation.json")
     parser.add_argument("--title", default=None, help="heading of report.md and the combined figure")
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events under DIR/tb")
+    add_t_list_argument(parser, "which evaluated T the tables and figures show: values and ranges, comma-separated, "
+                                f"e.g. {T_LIST_EXAMPLE} (default: every T the runs were evaluated for; the horizons "
+                                "are always the runs' own)")  # fmt: skip
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,10 +27,11 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.cli.output import print_report
     from nalu_rl.common.errors import first_line
 
+    t_values = None if args.t_list is None else check_range(args)
     if not args.dir.is_dir():
         raise UsageError(f"folder not found: {args.dir}")
     try:
-        report = make_report(args.dir, title=args.title, tensorboard=not args.no_tensorboard)
+        report = make_report(args.dir, title=args.title, tensorboard=not args.no_tensorboard, t_values=t_values)
     except (FileNotFoundError, ReportError, ValueError) as err:
         raise UsageError(first_line(err)) from None
     print_report(report)

@@ -1,0 +1,95 @@
+"""The figures as matplotlib objects: log T axis for far T lists, legends off the data, bands, labelled thresholds."""
+
+from __future__ import annotations
+
+import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PolyCollection
+from test_report import fake_run
+
+from nalu_rl.analysis import evaluate as ev
+from nalu_rl.analysis import plots
+from nalu_rl.analysis import report as rp
+
+FAR = [*range(1, 31), 50, 100, 200, 500, 1000]
+TRAIN = (5, 12)
+
+
+def groups_of(tmp_path, caps: dict[str, list[int]], t_values=None) -> dict:
+    docs = [ev.read_result(fake_run(tmp_path, agent, seed, cap, t_values=t_values))
+            for agent, agent_caps in caps.items() for seed, cap in enumerate(agent_caps)]  # fmt: skip
+    return rp.aggregate(docs)
+
+
+def report_figures(groups) -> dict:
+    return {"success": plots.success_figure(groups, TRAIN), "arrival": plots.arrival_figure(groups, TRAIN),
+            "reward": plots.reward_figure(groups, TRAIN)}  # fmt: skip
+
+
+def drawn(fig):
+    FigureCanvasAgg(fig).draw()
+    return fig.canvas.get_renderer()
+
+
+def test_far_t_lists_draw_t_on_a_log_axis_and_default_runs_stay_linear(tmp_path):
+    assert plots.log_t(FAR) and plots.log_t([*range(1, 31), 40]) and plots.log_t(range(1, 62))
+    assert not plots.log_t(range(1, 31)) and not plots.log_t(range(1, 61))
+    far = groups_of(tmp_path / "far", {"lstm": [12, 14]}, FAR)
+    near = groups_of(tmp_path / "near", {"lstm": [12, 14]})
+    for key, fig in report_figures(far).items():
+        (ax,) = fig.axes
+        assert ax.get_xscale() == "log", key
+        assert any(p.get_label() == "training range 5–12" for p in ax.patches), key
+    assert report_figures(far)["arrival"].axes[0].get_yscale() == "log"  # counting stays the diagonal
+    assert all(fig.axes[0].get_xscale() == "linear" for fig in report_figures(near).values())
+    far_run = plots.run_figure(ev.read_result(tmp_path / "far" / "lstm-s0"))
+    near_run = plots.run_figure(ev.read_result(tmp_path / "near" / "lstm-s0"))
+    assert [ax.get_xscale() for ax in far_run.axes] == ["log", "log"]
+    assert [ax.get_xscale() for ax in near_run.axes] == ["linear", "linear"]
+    assert near_run.axes[0].get_xlim() == (0.5, 30.5)
+
+
+def test_legends_sit_outside_the_data_area(tmp_path):
+    groups = groups_of(tmp_path, {"lstm": [12, 14], "lstm_nac": [18]})
+    run = plots.run_figure(ev.read_result(tmp_path / "lstm-s0"))
+    for name, fig in [*report_figures(groups).items(), ("run", run)]:
+        renderer = drawn(fig)
+        for ax in fig.axes:
+            legend = ax.get_legend()
+            assert legend is not None, name
+            box, data = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
+            assert not box.overlaps(data), (name, box, data)
+    combined = plots.combined_figure(groups, TRAIN)
+    renderer = drawn(combined)
+    (legend,) = combined.legends
+    assert not any(legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer)) for ax in combined.axes)
+
+
+def bands(ax) -> list:
+    return [c for c in ax.collections if isinstance(c, PolyCollection)]
+
+
+def test_no_band_for_a_single_seed(tmp_path):
+    one = groups_of(tmp_path / "one", {"lstm": [12]})
+    two = groups_of(tmp_path / "two", {"lstm": [12, 14]})
+    for key, fig in report_figures(one).items():
+        assert bands(fig.axes[0]) == [], key
+    for key, fig in report_figures(two).items():
+        assert len(bands(fig.axes[0])) == 1, key  # two seeds: the band over seeds
+
+
+def line_labels(ax) -> set[str]:
+    return {line.get_label() for line in ax.get_lines()}
+
+
+def test_threshold_lines_are_labelled(tmp_path):
+    groups = groups_of(tmp_path, {"lstm": [12, 14]})
+    figures = report_figures(groups)
+    assert {"success 0.9 (horizon_90)", "success 0.5 (horizon_50)"} <= line_labels(figures["success"].axes[0])
+    assert "reward 0.7 (the paper's horizon)" in line_labels(figures["reward"].axes[0])
+    success, _ = plots.run_figure(ev.read_result(tmp_path / "lstm-s0")).axes
+    thresholds = [line for line in success.get_lines() if line.get_label().startswith("success 0.")]
+    assert sorted(line.get_ydata()[0] for line in thresholds) == pytest.approx([0.5, 0.9])
+    assert {"success 0.9 (horizon_90)", "success 0.5 (horizon_50)"} <= {
+        t.get_text() for t in success.get_legend().get_texts()
+    }
