@@ -88,3 +88,15 @@ def test_counting_loss_is_the_mean_squared_error_against_the_steps_taken():
     assert loss.item() == pytest.approx((0.0 + 0.25 + 0.0 + 1.0) / 4)
     loss.backward()
     torch.testing.assert_close(counts.grad, torch.tensor([[0.0, 0.25], [0.0, -0.5]]))
+
+
+def test_explained_variance_is_sb3s():
+    from nalu_rl.agents.a2c import explained_variance
+
+    returns = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert explained_variance(returns, returns).item() == 1.0  # a perfect critic
+    assert explained_variance(torch.full_like(returns, 2.5), returns).item() == 0.0  # a constant one
+    noisy = returns + torch.tensor([[0.5, -0.5], [-0.5, 0.5]])
+    expected = 1 - torch.var(returns - noisy) / torch.var(returns)
+    torch.testing.assert_close(explained_variance(noisy, returns), expected)
+    assert explained_variance(returns, torch.ones_like(returns)).item() == 0.0  # returns that do not vary

@@ -252,10 +252,10 @@ def test_load_agent_round_trip_and_errors(tmp_path):
     with pytest.raises(ValueError, match="device"):
         load_agent(tmp_path, device="tpu")
     (tmp_path / "checkpoints" / "latest.pt").write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="corrupt checkpoint"):
+    with pytest.raises(ValueError, match=r"is not a nalu-rl checkpoint \(not a PyTorch file\)"):
         load_agent(tmp_path)
     (tmp_path / "checkpoints" / "latest.pt").unlink()
-    with pytest.raises(FileNotFoundError, match="checkpoint not found"):
+    with pytest.raises(FileNotFoundError, match="has no checkpoint yet"):
         load_agent(tmp_path)
 
 

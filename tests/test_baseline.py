@@ -46,7 +46,8 @@ def test_run_folder_has_config_tensorboard_and_model(baseline_run):
     acc = EventAccumulator(str(events[0]))
     acc.Reload()
     tags = set(acc.Tags()["scalars"])
-    assert {"rollout/ep_rew_mean", "rollout/success_rate", "time/fps"} <= tags
+    assert {"rollout/ep_rew_mean", "rollout/success_rate", "time/fps", "train/explained_variance"} <= tags
+    assert any(tag.startswith("success_by_T/T") for tag in tags)  # our extra curve, under our name
     training = json.loads((baseline_run / "training.json").read_text())
     assert training["frames_done"] == 256 and is_finished(baseline_run)
 
@@ -146,12 +147,23 @@ def test_resume_extends_a_finished_run(tmp_path):
     assert len(list((run_dir / "tb").iterdir())) == 1  # SB3 continues the same TensorBoard run
 
 
+def test_resume_of_a_run_stopped_before_its_first_checkpoint_starts_afresh(tmp_path, capsys):
+    run_dir = train_recurrent_ppo(frames=128, run_dir=tmp_path / "r", overrides=TINY, progress=False)
+    (run_dir / "model.zip").unlink()  # as if killed before anything was saved: config.json only
+    (run_dir / "training.json").unlink()
+    (run_dir / ".model.zip.999999999.tmp.zip").write_bytes(b"PK\x03\x04 half a model")  # a killed writer's
+    capsys.readouterr()
+    train_recurrent_ppo(run_dir=run_dir, resume=True, progress=False)
+    assert "has no checkpoint" in capsys.readouterr().err and is_finished(run_dir)
+    assert not list(run_dir.glob(".*.tmp*"))
+
+
 def test_bad_arguments_raise_before_writing(tmp_path):
     with pytest.raises(ValueError, match="unknown RecurrentPPO hyper-parameter 'lr'"):
         train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"lr": 1e-3})
     with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
         train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"n_steps": 0})
-    with pytest.raises(ValueError, match="frames must be an integer >= 1"):
+    with pytest.raises(ValueError, match="frames must be an integer in"):
         train_recurrent_ppo(frames=0, run_dir=tmp_path / "a")
     with pytest.raises(FileNotFoundError):
         train_recurrent_ppo(run_dir=tmp_path / "missing", resume=True)
@@ -160,14 +172,35 @@ def test_bad_arguments_raise_before_writing(tmp_path):
         load_sb3_agent(tmp_path / "missing")
 
 
-def test_corrupt_model_is_one_line_error(tmp_path, baseline_run):
+def test_corrupt_model_is_one_line_error(tmp_path, baseline_run, capsys):
     import shutil
 
     copy = tmp_path / "copy"
     shutil.copytree(baseline_run, copy)
     (copy / "model.zip").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="corrupt model"):
+    with pytest.raises(ValueError, match=r"model.zip is not a readable RecurrentPPO model \(not a zip archive\); delete it"):
         load_sb3_agent(copy)
+    good = (baseline_run / "model.zip").read_bytes()
+    (copy / "model.zip").write_bytes(good[: len(good) // 2])
+    with pytest.raises(ValueError, match=r"\(a damaged or truncated zip archive\)"):
+        load_sb3_agent(copy)
+    assert main(["eval", str(copy), "--t-max", "3", "--episodes", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "is not a readable RecurrentPPO model" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_config_json_records_provenance_and_resumes_keep_it(baseline_run, tmp_path):
+    import shutil
+
+    config = json.loads((baseline_run / "config.json").read_text())
+    prov = config["provenance"]
+    assert prov["version"] and prov["libraries"]["torch"] == torch.__version__ and prov["libraries"]["gymnasium"]
+    assert prov["started"].endswith("+00:00") and "command" in prov
+    copy = tmp_path / "copy"
+    shutil.copytree(baseline_run, copy)
+    train_recurrent_ppo(run_dir=copy, resume=True, frames=config["frames"] + 256, progress=False)
+    resumed = json.loads((copy / "config.json").read_text())
+    assert resumed["provenance"] == prov and len(resumed["resumes"]) == 1
 
 
 @pytest.mark.parametrize(

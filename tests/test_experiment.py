@@ -21,7 +21,10 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
     argv = ["experiment", "--out", str(out), "--seeds", "1", "--frames", "1024", "--episodes", "8", "--t-max", "14",
             "--mode", "sync", "--workers", "1", "--envs-per-worker", "16", "--jobs", "2", "--quiet"]  # fmt: skip
     assert main(argv) == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    for agent in ("lstm", "lstm_nac", "lstm_countdown"):  # 1,024 frames: a warning per agent, once
+        assert captured.err.count(f"the {agent} preset trains with") == 1, captured.err
     for agent in ("lstm", "lstm_nac"):
         run = out / f"{agent}-s0"
         config = json.loads((run / "config.json").read_text())

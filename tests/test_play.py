@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageSequence
 
-from nalu_rl.analysis.play import BACKGROUND, GOOD, HEADER, play
+from nalu_rl.analysis.play import BACKGROUND, BORDER, EARLY, GOOD, HEADER, KEY, KEY_ITEMS, LATE, OUTCOME, outcome_color, play
 from nalu_rl.cli import main
+from nalu_rl.envs.rules import AGENT_COLOR, TARGET_COLOR
 
 
 @pytest.fixture(scope="module")
@@ -65,9 +66,37 @@ def test_gif_frames_durations_and_outcomes(lstm_run, tmp_path):
     assert (header != BACKGROUND).any(axis=2).mean() > 0.01  # text drawn on the header
     assert not np.array_equal(first[:20], second[:20])  # "t=0" became "t=1"
     last = frames[ends[0]][0]
-    colour = np.array(GOOD if records[0]["success"] else (220, 50, 50))
+    colour = np.array(outcome_color(records[0]))
     outcome_row = last[HEADER : HEADER + 16]
     assert (np.abs(outcome_row.astype(int) - colour).sum(axis=2) < 60).any()  # the outcome line is drawn
+
+
+def _near(pixels: np.ndarray, colour) -> np.ndarray:
+    return np.abs(pixels.astype(int) - np.array(colour)).sum(axis=-1) < 40  # GIF palettes shift colours a little
+
+
+def test_the_arrival_frame_shows_both_agent_and_target():
+    env = gym.make("nalu_rl/TimedGrid-v0", obs_mode="grid", size=5, render_mode="rgb_array")
+    env.reset(seed=0, options={"instruction": 3, "agent": (2, 1), "target": (2, 2)})
+    env.step(3)  # RIGHT: onto the target
+    cell = env.render()[2 * 32 + 1 : 3 * 32, 2 * 32 + 1 : 3 * 32]  # the target's cell, inside its grid lines
+    assert _near(cell, AGENT_COLOR).mean() > 0.2 and _near(cell, TARGET_COLOR).mean() > 0.2
+
+
+def test_every_frame_has_the_colour_key_and_the_last_the_outcome_frame(lstm_run, tmp_path):
+    records = play(lstm_run, instruction=6, episodes=3, out=tmp_path / "e.gif", seed=1)
+    frames = [f for f, _ in _frames(tmp_path / "e.gif")]
+    ends = set(np.cumsum([r["steps"] + 1 for r in records]) - 1)
+    assert len({GOOD, EARLY, LATE, AGENT_COLOR, TARGET_COLOR}) == 5  # five colours a viewer can tell apart
+    for i, frame in enumerate(frames):
+        key = frame[-KEY:]
+        assert all(_near(key, colour).sum() >= 50 for _, colour in KEY_ITEMS), i  # a swatch of each colour
+        border = frame[HEADER + OUTCOME - BORDER : HEADER + OUTCOME - 1, frame.shape[1] // 2]  # above the grid
+        ending = [r for r, end in zip(records, sorted(ends)) if end == i]
+        if ending:
+            assert _near(border, outcome_color(ending[0])).all(), i
+        else:
+            assert _near(border, BACKGROUND).all(), i
 
 
 def test_instruction_none_draws_from_training_range(lstm_run, tmp_path):

@@ -45,12 +45,15 @@ def test_config_json_tensorboard_and_checkpoint(tmp_path):
     events = EventAccumulator(str(run_dir / "tb"))
     events.Reload()
     tags = set(events.Tags()["scalars"])
-    assert {
-        "episode/return", "episode/success_rate", "episode/length", "perf/env_steps_per_s",
-        "loss/policy", "loss/value", "loss/entropy", "train/lr", "train/grad_norm",
+    assert {  # Stable-Baselines3's names, so that the peer's curves line up with ours
+        "rollout/ep_rew_mean", "rollout/success_rate", "rollout/ep_len_mean", "time/fps",
+        "train/policy_gradient_loss", "train/value_loss", "train/entropy_loss", "train/explained_variance",
+        "train/learning_rate", "train/grad_norm",
     } <= tags  # fmt: skip
     assert any(tag.startswith("success_by_T/T") for tag in tags)
-    assert events.Scalars("train/lr")[-1].step == 512  # step = environment frames
+    assert events.Scalars("train/learning_rate")[-1].step == 512  # step = environment frames
+    assert all(e.value < 0 for e in events.Scalars("train/entropy_loss"))  # SB3's sign: minus the entropy
+    assert all(e.value <= 1 for e in events.Scalars("train/explained_variance"))
     assert events.PluginTagToContent("hparams")
 
     agent = load_agent(run_dir)
@@ -108,7 +111,7 @@ def test_the_counting_loss_teaches_the_clock_to_count_exactly(tmp_path):
     train(run_dir=counted, frames=60_000, resume=True, progress=False)
     acc = EventAccumulator(str(counted / "tb"))
     acc.Reload()
-    count_loss = [event.value for event in acc.Scalars("loss/count")]
+    count_loss = [event.value for event in acc.Scalars("train/count_loss")]
     assert count_loss[-1] < 1e-3 < count_loss[0], count_loss
 
 
@@ -136,7 +139,10 @@ def test_resume_continues_counting_frames(tmp_path):
 
 
 def _cli(capsys, *argv: str) -> tuple[int, str]:
-    code = main(["train", *argv])
+    try:
+        code = main(["train", *argv])
+    except SystemExit as exit_:  # argparse refuses a flag's value itself
+        code = exit_.code
     err = capsys.readouterr().err
     return code, err
 
@@ -145,10 +151,10 @@ def _cli(capsys, *argv: str) -> tuple[int, str]:
     "argv, message",
     [
         (["--agent", "nope"], "unknown agent preset 'nope'"),
-        (["--agent", "lstm", "--frames", "0"], "frames must be an integer >= 1"),
-        (["--agent", "lstm", "--frames", "-5"], "frames must be an integer >= 1"),
+        (["--agent", "lstm", "--frames", "0"], "--frames: must be an integer in [1, 1,000,000,000,000], got 0"),
+        (["--agent", "lstm", "--frames", "-5"], "--frames: must be an integer in [1,"),
         (["--agent", "lstm", "--device", "tpu"], "device must be"),
-        (["--agent", "lstm", "--workers", "0"], "workers must be an integer >= 1"),
+        (["--agent", "lstm", "--workers", "0"], "--workers: must be an integer in [1, 1024], got 0"),
         (["--agent", "lstm", "--set", "lr=-1"], "lr must be a number > 0"),
         (["--resume", "--run-dir", "does/not/exist"], "run folder not found"),
         ([], "agent preset is required"),
@@ -168,7 +174,8 @@ def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(
             "--envs-per-worker", "8", "--set", "instruction_scale=1e300", "--no-progress")  # fmt: skip
     code, err = _cli(capsys, *argv)
     assert code == 1 and "Traceback" not in err
-    assert err.count("\n") == 2 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err
+    assert err.count("\n") == 3 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err
+    assert err.startswith("nalu-rl train: warning: 4,096 frames is far below the 6,000,000 the lstm preset trains with;")
     saved = load_checkpoint(run_dir / "checkpoints" / "latest.pt")  # the one before the divergence
     assert saved["frames"] < 4096 and all(torch.isfinite(p).all() for p in saved["model"].values())
 
@@ -180,7 +187,7 @@ def test_corrupt_checkpoint_and_existing_run_are_refused_without_overwriting(tmp
     config_before = (run_dir / "config.json").read_text()
 
     code, err = _cli(capsys, "--resume", "--run-dir", str(run_dir))
-    assert code == 2 and "corrupt checkpoint" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "is not a nalu-rl checkpoint" in err and len(err.strip().splitlines()) == 1
     assert latest.read_bytes() == b"\x00garbage" and (run_dir / "config.json").read_text() == config_before
 
     code, err = _cli(capsys, "--agent", "lstm", "--run-dir", str(run_dir))
@@ -225,11 +232,78 @@ def test_a_0_2_0_lstm_nac_run_resumes_as_the_accumulator(tmp_path):
     run = train(agent="lstm_nac_acc", frames=256, seed=0, run_dir=tmp_path / "old", **SMALL)
     config = json.loads((run / "config.json").read_text())
     config["core"] = config["agent_config"]["core"] = "lstm_nac"
-    del config["agent_config"]["unit_to_heads"]
+    del config["agent_config"]["unit_to_heads"], config["provenance"]
     config["version"] = "0.2.0"
     (run / "config.json").write_text(json.dumps(config))
     train(run_dir=run, resume=True, frames=512, progress=False)
     resumed = json.loads((run / "config.json").read_text())
     assert resumed["core"] == resumed["agent_config"]["core"] == "lstm_nac_acc"
     assert resumed["agent_config"]["unit_to_heads"] is True
+    assert "provenance" not in resumed and len(resumed["resumes"]) == 1  # none invented for an old run
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["frames"] >= 512
+
+
+def test_config_json_records_provenance_and_a_resume_keeps_it(tmp_path):
+    import gymnasium
+
+    from nalu_rl import __version__
+
+    run_dir = train(agent="lstm", env="fast", frames=128, run_dir=tmp_path / "run", **SMALL)
+    prov = json.loads((run_dir / "config.json").read_text())["provenance"]
+    assert prov["version"] == __version__
+    assert prov["libraries"] == {"torch": torch.__version__, "gymnasium": gymnasium.__version__}
+    assert prov["started"].endswith("+00:00") and prov["command"]
+    git = subprocess.run(["git", "-C", str(Path(__file__).parents[1]), "rev-parse", "HEAD"], capture_output=True, text=True)
+    assert prov["git_commit"].removesuffix("-dirty") == git.stdout.strip()  # the tests run from the checkout
+    train(run_dir=run_dir, frames=256, resume=True, progress=False)
+    config = json.loads((run_dir / "config.json").read_text())
+    assert config["provenance"] == prov and [r["version"] for r in config["resumes"]] == [__version__]
+
+
+def test_git_commit_is_none_outside_a_checkout_or_without_git(tmp_path, monkeypatch):
+    from nalu_rl.common.provenance import git_commit
+
+    assert git_commit(tmp_path) is None
+    (tmp_path / ".git").mkdir()  # looks like a checkout, but git finds nothing there
+    monkeypatch.setenv("PATH", str(tmp_path))  # and no git on PATH
+    assert git_commit(tmp_path) is None
+
+
+def test_resume_without_any_checkpoint_starts_afresh_from_config_json(tmp_path, capsys):
+    run_dir = train(agent="lstm", env="fast", frames=256, seed=4, run_dir=tmp_path / "run", **SMALL)
+    finished = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    (run_dir / "checkpoints" / "latest.pt").unlink()  # as if killed before its first checkpoint
+    capsys.readouterr()
+    train(run_dir=run_dir, resume=True, progress=False)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "has no checkpoint" in err and "starting it afresh from its config.json" in err
+    again = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
+    assert again["frames"] == 256 and all(torch.equal(again["model"][k], finished["model"][k]) for k in finished["model"])
+
+
+def test_frames_warning_when_far_below_the_preset():
+    from nalu_rl.agents.planning import frames_warning
+
+    assert frames_warning("lstm", 20_000) == (
+        "warning: 20,000 frames is far below the 6,000,000 the lstm preset trains with; expect little learning"
+    )
+    assert frames_warning("lstm", 1_500_000) is None  # a quarter is enough not to warn
+
+
+def test_the_first_fps_point_leaves_start_up_out(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from nalu_rl.agents.monitor import Monitor
+    from nalu_rl.agents.trainer import prepare
+
+    config = prepare(agent="lstm", env="fast", frames=10_000, run_dir=tmp_path / "run").config
+    monitor = Monitor(tmp_path / "run", config, 0, progress=False)
+    time.sleep(0.3)  # start-up: the network, the envs, the first checkpoint, the first rollout
+    monitor.first_update(128)
+    monitor.log(128, 1e-3)  # nothing measured yet
+    monitor.log(1128, 1e-3)
+    monitor.close()
+    events = EventAccumulator(str(tmp_path / "run" / "tb"))
+    events.Reload()
+    fps = events.Scalars("time/fps")
+    assert [e.step for e in fps] == [1128] and fps[0].value > 10 * 1128 / 0.3

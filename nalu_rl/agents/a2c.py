@@ -73,3 +73,13 @@ def counting_loss(counts: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     it has ticked for that step.
     """
     return (counts - t).pow(2).mean()
+
+
+def explained_variance(values: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
+    """1 − Var(R − V) / Var(R), as Stable-Baselines3 logs it: 1 for a perfect critic, ≤ 0 for one no better than a constant.
+
+    0 when the returns do not vary (SB3 gives NaN there, which would poison the running sums).
+    """
+    var_returns = returns.var()
+    ratio = (returns - values).var() / var_returns.clamp_min(torch.finfo(returns.dtype).tiny)
+    return torch.where(var_returns > 0, 1.0 - ratio, torch.zeros_like(var_returns))

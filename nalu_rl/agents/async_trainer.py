@@ -84,7 +84,7 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
     shared.share_memory()
     optimizer_state = share_optimizer_state(optimizer)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"])
     if not ckpt:
         checkpoints.save(shared, optimizer, 0, 0)
 
@@ -120,6 +120,8 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
             if stop.stopped:
                 stop_event.set()
             lr = learning_rate(cfg, frames.value, total)
+            if frames.value > start:
+                monitor.first_update(frames.value)
             if monitor.due():
                 monitor.log(frames.value, lr)
             if checkpoints.due():

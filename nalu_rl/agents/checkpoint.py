@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 from pathlib import Path
 from typing import Any
@@ -10,9 +11,10 @@ import torch
 
 from nalu_rl.agents import runs
 from nalu_rl.common import files
-from nalu_rl.common.errors import first_line
 
 FORMAT = "nalu-rl-checkpoint/1"
+ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+START_AFRESH = "delete it and rerun nalu-rl train --resume to start the run afresh from its config.json"
 
 
 def rng_state() -> dict[str, Any]:
@@ -37,9 +39,15 @@ def save_checkpoint(
     frames: int,
     updates: int,
     rng: dict[str, Any],
+    core: str | None = None,
 ) -> Path:
-    """Write a checkpoint so that ``path`` is either the old file or the complete new one, never partial."""
+    """Write a checkpoint so that ``path`` is either the old file or the complete new one, never partial.
+
+    ``core`` names the network's core, so that a checkpoint copied into another run says what it holds.
+    """
     payload = {"format": FORMAT, "model": model, "optimizer": optimizer, "frames": frames, "updates": updates, "rng": rng}
+    if core is not None:
+        payload["core"] = core
     return files.write_with(Path(path), lambda tmp: torch.save(payload, tmp), fsync=True)
 
 
@@ -48,26 +56,65 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    payload = None
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises many kinds on damaged files (zip, pickle, EOF...)
-        raise ValueError(f"corrupt checkpoint {path}: {first_line(err)}") from None
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise ValueError(f"corrupt checkpoint {path}: not a nalu-rl checkpoint")
+    except Exception as err:  # torch raises many kinds on damaged files (zip, pickle, EOF...), with advice that does not apply
+        reason = _unreadable(path, err)
+    else:
+        reason = None if isinstance(payload, dict) and payload.get("format") == FORMAT else "a PyTorch file nalu-rl did not write"
+    if reason is not None:
+        raise ValueError(f"{path} is not a nalu-rl checkpoint ({reason}); {START_AFRESH}") from None
     return payload
+
+
+def _unreadable(path: Path, err: Exception) -> str:
+    """Why torch could not load ``path``, in the file's terms rather than torch's."""
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if not head:
+        return "an empty file"
+    if head != ZIP_MAGIC:
+        return "not a PyTorch file"
+    if isinstance(err, pickle.UnpicklingError):
+        return "it holds objects other than tensors"
+    return "damaged or truncated"
+
+
+def check_fits(network: torch.nn.Module, checkpoint: dict[str, Any], path: Path, core: str) -> None:
+    """ValueError unless the checkpoint's weights have the names and shapes of ``network`` (built from config.json)."""
+    expected, given = network.state_dict(), checkpoint.get("model")
+    if not isinstance(given, dict):
+        raise ValueError(f"{path} is not a nalu-rl checkpoint (it holds no network); {START_AFRESH}")
+    missing = [k for k in expected if k not in given]
+    unexpected = [k for k in given if k not in expected]
+    resized = [k for k in expected if k in given and tuple(given[k].shape) != tuple(expected[k].shape)]
+    if not (missing or unexpected or resized):
+        return
+    held = checkpoint.get("core")
+    what = f"holds core {held}, config.json says {core}" if held and held != core else f"does not fit config.json's core {core}"
+    parts = [f"{label} {_some(names)}" for label, names in (("missing", missing), ("unexpected", unexpected),
+                                                               ("other shape", resized)) if names]  # fmt: skip
+    raise ValueError(f"checkpoint {path} {what}: {'; '.join(parts)}; put back the run's own checkpoint or {START_AFRESH}")
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    more = f" (+{len(names) - shown} more)" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
 
 
 class PeriodicCheckpoints:
     """A run's ``checkpoints/latest.pt``: saved when the trainer asks, and due every ``interval`` seconds."""
 
-    def __init__(self, run_dir: Path, interval: float) -> None:
-        self.path, self.interval, self.last = runs.latest_checkpoint(run_dir), interval, time.monotonic()
+    def __init__(self, run_dir: Path, interval: float, core: str) -> None:
+        self.path, self.interval, self.core, self.last = runs.latest_checkpoint(run_dir), interval, core, time.monotonic()
 
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.interval
 
     def save(self, net: torch.nn.Module, optimizer: torch.optim.Optimizer, frames: int, updates: int) -> Path:
         self.last = time.monotonic()
+        model, state = net.state_dict(), optimizer.state_dict()
         return save_checkpoint(
-            self.path, model=net.state_dict(), optimizer=optimizer.state_dict(), frames=frames, updates=updates, rng=rng_state()
+            self.path, model=model, optimizer=state, frames=frames, updates=updates, rng=rng_state(), core=self.core
         )

@@ -22,12 +22,11 @@ from typing import Any
 import torch
 
 from nalu_rl.agents import runs
-from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.checkpoint import check_fits, load_checkpoint
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.policy import Agent
 from nalu_rl.common.devices import resolve_device
-from nalu_rl.common.errors import first_line
 
 RUN_LOADERS = "nalu_rl.run_loaders"
 
@@ -48,13 +47,16 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Any:
     if loader is not None:
         return loader(run_dir, device)
     dev = resolve_device(device)
-    network = ActorCritic(config["env"], AgentConfig.of_run(config["agent_config"]))
     path = runs.latest_checkpoint(run_dir)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{run_dir} has no checkpoint yet ({path} not found): train it on with nalu-rl train --resume --run-dir {run_dir}"
+        )
+    agent_config = AgentConfig.of_run(config["agent_config"])
+    network = ActorCritic(config["env"], agent_config)
     checkpoint = load_checkpoint(path, map_location=dev)
-    try:
-        network.load_state_dict(checkpoint["model"])
-    except (RuntimeError, KeyError, TypeError) as err:
-        raise ValueError(f"checkpoint {path} does not match the run's config: {first_line(err)}") from None
+    check_fits(network, checkpoint, path, agent_config.core)
+    network.load_state_dict(checkpoint["model"])
     return Agent(network, config, dev)
 
 

@@ -20,7 +20,6 @@ class Monitor:
         self.writer = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR), purge_step=start_frames or None)
         if start_frames == 0:
             self._write_hparams(config)
-        self.t_lo, self.t_hi = config["env"]["t_range"]
         self.bar = tqdm(
             total=config["frames"], initial=start_frames, unit="frame", unit_scale=True,
             disable=not progress, dynamic_ncols=True, smoothing=0.1,
@@ -28,7 +27,8 @@ class Monitor:
         self.interval = interval
         self.counting = config["agent_config"].get("count_coef", 0) > 0
         self.pending: dict[str, Any] | None = None
-        self.last_frames, self.last_time = start_frames, time.monotonic()
+        self.last_time = time.monotonic()
+        self.clock: tuple[int, float] | None = None  # (frames, time) fps is measured from; set by first_update
 
     def due(self) -> bool:
         return time.monotonic() - self.last_time >= self.interval
@@ -44,33 +44,47 @@ class Monitor:
             else:
                 self.pending[key] += value
 
+    def first_update(self, frames: int) -> None:
+        """Start the fps clock once the first update is done, so start-up (the network, the envs, the first
+        checkpoint and the first, slow rollout) is left out of ``time/fps``."""
+        if self.clock is None:
+            self.clock = (frames, time.monotonic())
+
     def log(self, frames: int, lr: float) -> None:
-        """Write the accumulated statistics at step ``frames`` and move the progress bar."""
+        """Write the accumulated statistics at step ``frames`` and move the progress bar.
+
+        The tags are Stable-Baselines3's (``rollout/``, ``train/``, ``time/``), so that these curves
+        and the RecurrentPPO peer's share one TensorBoard; ``success_by_T/`` is ours, and the peer's too.
+        """
         now = time.monotonic()
-        sps = (frames - self.last_frames) / max(now - self.last_time, 1e-9)
-        self.last_frames, self.last_time = frames, now
+        self.last_time = now
         w, s = self.writer, self.pending or {}
         self.pending = None
-        w.add_scalar("perf/env_steps_per_s", sps, frames)
-        w.add_scalar("train/lr", lr, frames)
-        postfix = {"sps": f"{sps / 1e3:.1f}k"}
+        postfix = {}
+        if self.clock is not None and frames > self.clock[0]:
+            fps = (frames - self.clock[0]) / max(now - self.clock[1], 1e-9)
+            w.add_scalar("time/fps", fps, frames)
+            postfix["fps"] = f"{fps / 1e3:.1f}k"
+            self.clock = (frames, now)
+        w.add_scalar("train/learning_rate", lr, frames)
         if s.get("episodes", 0) > 0:
             episodes = s["episodes"]
             success = s["successes"] / episodes
-            w.add_scalar("episode/return", s["return"] / episodes, frames)
-            w.add_scalar("episode/success_rate", success, frames)
-            w.add_scalar("episode/length", s["length"] / episodes, frames)
-            for t in range(self.t_lo, self.t_hi + 1):
-                if s["episodes_per_t"][t] > 0:
-                    w.add_scalar(f"success_by_T/T{t:02d}", s["successes_per_t"][t] / s["episodes_per_t"][t], frames)
+            w.add_scalar("rollout/ep_rew_mean", s["return"] / episodes, frames)
+            w.add_scalar("rollout/success_rate", success, frames)
+            w.add_scalar("rollout/ep_len_mean", s["length"] / episodes, frames)
+            for t, (n, won) in enumerate(zip(s["episodes_per_t"], s["successes_per_t"])):
+                if n > 0:
+                    w.add_scalar(success_tag(t), won / n, frames)
             postfix["success"] = f"{success:.3f}"
         if s.get("updates", 0) > 0:
             updates = s["updates"]
-            w.add_scalar("loss/policy", s["policy_loss"] / updates, frames)
-            w.add_scalar("loss/value", s["value_loss"] / updates, frames)
-            w.add_scalar("loss/entropy", s["entropy"] / updates, frames)
+            w.add_scalar("train/policy_gradient_loss", s["policy_loss"] / updates, frames)
+            w.add_scalar("train/value_loss", s["value_loss"] / updates, frames)
+            w.add_scalar("train/entropy_loss", -s["entropy"] / updates, frames)  # SB3's sign: minus the entropy
+            w.add_scalar("train/explained_variance", s["explained_variance"] / updates, frames)
             if self.counting:
-                w.add_scalar("loss/count", s["count_loss"] / updates, frames)
+                w.add_scalar("train/count_loss", s["count_loss"] / updates, frames)
             w.add_scalar("train/grad_norm", s["grad_norm"] / updates, frames)
         self.bar.update(frames - self.bar.n)
         self.bar.set_postfix(postfix, refresh=True)
@@ -86,6 +100,11 @@ class Monitor:
         flat: dict[str, Any] = {k: config[k] for k in ("agent", "core", "env_preset", "seed", "frames", "mode", "workers", "envs_per_worker", "device")}
         flat.update({f"env/{k}": (str(v) if isinstance(v, list) or v is None else v) for k, v in config["env"].items()})
         flat.update(config["agent_config"])
-        metrics = {"episode/success_rate": 0.0, "episode/return": 0.0, "perf/env_steps_per_s": 0.0}
+        metrics = {"rollout/success_rate": 0.0, "rollout/ep_rew_mean": 0.0, "time/fps": 0.0}
         for summary in hparams(flat, metrics):
             self.writer.file_writer.add_summary(summary)
+
+
+def success_tag(t: int) -> str:
+    """The TensorBoard tag of the success rate of instruction ``t`` (``success_by_T/T05``), the peer's too."""
+    return f"success_by_T/T{t:02d}"

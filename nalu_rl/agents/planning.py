@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from nalu_rl import __version__
 from nalu_rl.agents import runs
-from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.checkpoint import check_fits, load_checkpoint
 from nalu_rl.agents.config import MODES, AgentConfig, load_preset
+from nalu_rl.agents.network import ActorCritic
 from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
 DEFAULT_RUN_ROOT = Path("runs")
+LOW_FRAMES_FACTOR = 4  # frames_warning: below a quarter of the preset's frames
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,7 @@ class Plan:
     agent_config: AgentConfig
     checkpoint: dict[str, Any] | None  # the one to resume from
     checkpoint_interval: float  # seconds between periodic checkpoints
+    notes: tuple[str, ...] = field(default=())  # one line each, for the person who asked (a resume that starts afresh)
 
 
 def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
@@ -73,7 +78,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     name, agent_config, defaults = load_preset(request.agent, request.overrides, request.env)
     env_name, env_kwargs = env_kwargs_from_preset(request.env if request.env is not None else defaults.get("env", DEFAULT_PRESET))
     seed = 0 if request.seed is None else request.seed
-    check_int("seed", seed, 0)
+    check_int("seed", seed)
     config = {
         "agent": name,
         "core": agent_config.core,
@@ -88,6 +93,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
         "device": request.device or "cpu",
         "version": __version__,
     }
+    config = runs.with_provenance(config)
     config["env"].setdefault("obs_mode", "pixels")
     _check_run_settings(config)
     run_dir = Path(request.run_dir) if request.run_dir is not None else DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
@@ -109,7 +115,14 @@ def _prepare_resume(request: TrainRequest) -> Plan:
     if request.overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
     agent_config = AgentConfig.of_run(config["agent_config"])
-    checkpoint = load_checkpoint(runs.latest_checkpoint(run_dir))
+    path = runs.latest_checkpoint(run_dir)
+    checkpoint, notes = None, ()
+    if path.is_file():
+        checkpoint = load_checkpoint(path)
+        with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights
+            check_fits(ActorCritic(config["env"], agent_config), checkpoint, path, agent_config.core)
+    else:
+        notes = (f"{run_dir} has no checkpoint (stopped before its first): starting it afresh from its config.json",)
     # complete, for the workers and config.json; a 0.2.0 lstm_nac run records the core it loads as (lstm_nac_acc)
     config = {**config, "core": agent_config.core, "agent_config": agent_config.to_dict()}
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
@@ -117,8 +130,21 @@ def _prepare_resume(request: TrainRequest) -> Plan:
         if given is not None:
             config[key] = given
     config["version"] = __version__
+    config = runs.with_resume(config, __version__)
     _check_run_settings(config)
-    return Plan(run_dir, config, agent_config, checkpoint, request.checkpoint_interval)
+    return Plan(run_dir, config, agent_config, checkpoint, request.checkpoint_interval, notes)
+
+
+def frames_warning(agent: str, frames: int, env: str | None = None) -> str | None:
+    """A one-line warning when ``frames`` is far below (under a quarter of) the agent preset's ``[run]`` frames; else None.
+
+    ``agent`` and ``env`` are preset names or TOML paths as for :class:`TrainRequest`; PresetError for unknown ones.
+    """
+    name, _, defaults = load_preset(agent, None, env)
+    preset_frames = defaults.get("frames")
+    if not isinstance(preset_frames, int) or frames * LOW_FRAMES_FACTOR >= preset_frames:
+        return None
+    return f"warning: {frames:,} frames is far below the {preset_frames:,} the {name} preset trains with; expect little learning"
 
 
 def _first(*values):
@@ -129,7 +155,7 @@ def _check_run_settings(config: dict[str, Any]) -> None:
     for key in ("frames", "workers", "envs_per_worker"):
         if config[key] is None:
             raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
-        check_int(key, config[key], 1)
+        check_int(key, config[key])
     if config["mode"] not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {config['mode']!r}")
     config["device"] = str(resolve_device(config["device"]))

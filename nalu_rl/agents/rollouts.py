@@ -12,14 +12,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from nalu_rl.agents.a2c import a2c_loss, counting_loss, lambda_returns
+from nalu_rl.agents.a2c import a2c_loss, counting_loss, explained_variance, lambda_returns
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.envs.batched import TimedGridVecEnv
 from nalu_rl.nn import regularization_loss
 
 # Order of the running sums in RolloutStats.sums.
-SUM_KEYS = ("episodes", "return", "length", "successes", "policy_loss", "value_loss", "entropy", "count_loss", "grad_norm")
+SUM_KEYS = (
+    "episodes", "return", "length", "successes",
+    "policy_loss", "value_loss", "entropy", "count_loss", "grad_norm", "explained_variance",
+)  # fmt: skip
 
 
 class RolloutStats:
@@ -49,7 +52,9 @@ class RolloutStats:
 
     def record_update(self, parts: dict[str, torch.Tensor], grad_norm: torch.Tensor) -> None:
         count_loss = parts.get("count_loss", torch.zeros_like(grad_norm))
-        self.sums[4:] += torch.stack([parts["policy_loss"], parts["value_loss"], parts["entropy"], count_loss, grad_norm])
+        self.sums[4:] += torch.stack([
+            parts["policy_loss"], parts["value_loss"], parts["entropy"], count_loss, grad_norm, parts["explained_variance"]
+        ])  # fmt: skip
         self.updates += 1
 
     def pop(self) -> dict:
@@ -125,6 +130,7 @@ class RolloutCollector:
         log_probs = log_policy.gather(2, torch.stack(actions).unsqueeze(2)).squeeze(2)
         entropies = -(log_policy.exp() * log_policy).sum(2)
         loss, parts = a2c_loss(log_probs, entropies, values, returns, cfg.value_coef, cfg.entropy_coef)
+        parts["explained_variance"] = explained_variance(values.detach(), returns)
         if cfg.count_coef > 0:
             # the clock counts in the units of the scaled instruction it is compared with
             count_loss = counting_loss(torch.stack(counts), torch.stack(lengths) * cfg.instruction_scale)

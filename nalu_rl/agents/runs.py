@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl.common import files
+from nalu_rl.common.provenance import command_line, provenance, utc_now
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.pt"
 TENSORBOARD_DIR = "tb"
 ERRORS_DIR = "errors"
+DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --run-dir"
 CONFIG_KEYS = (
     "agent", "core", "agent_config", "env_preset", "env", "seed", "frames",
     "mode", "workers", "envs_per_worker", "device", "version",
@@ -30,17 +32,43 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise FileNotFoundError(f"run folder not found: {run_dir}")
     path = run_dir / CONFIG_FILE
     if not path.is_file():
-        raise FileNotFoundError(f"not a run folder (no {CONFIG_FILE}): {run_dir}")
+        raise FileNotFoundError(
+            f"not a run folder (no {CONFIG_FILE}): {run_dir}; give a folder that nalu-rl train or baseline wrote"
+        )
     try:
         config = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"unreadable {path}: {err}") from None
-    missing = [k for k in CONFIG_KEYS if not isinstance(config, dict) or k not in config]
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} cannot be read as text ({type(err).__name__}): {DAMAGED_CONFIG}") from None
+    except json.JSONDecodeError as err:
+        if not err.doc.strip():
+            raise ValueError(f"{path} is empty: {DAMAGED_CONFIG}") from None
+        where = f"{err.msg.lower()} at line {err.lineno}, column {err.colno}"
+        raise ValueError(f"{path} is not valid JSON ({where}): {DAMAGED_CONFIG}") from None
+    if not isinstance(config, dict):
+        raise ValueError(f"{path} is not a JSON object of a run's settings: {DAMAGED_CONFIG}")
+    missing = [k for k in CONFIG_KEYS if k not in config]
     if missing:
-        raise ValueError(f"{path} lacks {', '.join(missing)}")
+        raise ValueError(f"{path} lacks {', '.join(missing)}: {DAMAGED_CONFIG}")
     return config
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:
     """Write ``config.json`` atomically (temp file + rename)."""
     files.write_json(Path(run_dir) / CONFIG_FILE, config)
+
+
+def remove_stale_temps(run_dir: Path) -> list[Path]:
+    """Remove what writers killed mid-write left in the run folder (``.NAME.PID.tmp`` files); the paths removed."""
+    run_dir = Path(run_dir)
+    return [*files.remove_stale_temps(run_dir), *files.remove_stale_temps(run_dir / CHECKPOINT_DIR)]
+
+
+def with_provenance(config: dict[str, Any]) -> dict[str, Any]:
+    """A new run's config with ``provenance``: versions, git commit, command line, start time (:mod:`~nalu_rl.common.provenance`)."""
+    return {**config, "provenance": provenance()}
+
+
+def with_resume(config: dict[str, Any], version: str) -> dict[str, Any]:
+    """A resumed run's config: its provenance kept, this session appended to ``resumes``."""
+    session = {"at": utc_now(), "version": version, "command": command_line()}
+    return {**config, "resumes": [*config.get("resumes", []), session]}

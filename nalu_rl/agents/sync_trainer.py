@@ -37,7 +37,7 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
     collector = RolloutCollector(net, make_env(config, config["workers"] * config["envs_per_worker"], device), cfg, seed=stream)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"])
     if not ckpt:
         checkpoints.save(net, optimizer, frames, updates)
     per_update = cfg.n_steps * collector.env.num_envs
@@ -47,6 +47,7 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         update(collector, optimizer, lr)
         frames += per_update
         updates += 1
+        monitor.first_update(frames)
         if monitor.due():
             _log(collector.stats, monitor, frames, lr)
         if checkpoints.due():

@@ -10,11 +10,13 @@
   gradients to one shared network, without a lock (Hogwild).
 
 Ctrl-C or SIGTERM stops at the end of the current rollout, saves a checkpoint and raises
-:class:`TrainingInterrupted`; ``resume=True`` continues from ``checkpoints/latest.pt``.
+:class:`TrainingInterrupted`; ``resume=True`` continues from ``checkpoints/latest.pt``, or starts
+the run afresh from its ``config.json`` when it was stopped (or killed) before its first checkpoint.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,8 @@ def train(request: TrainRequest | None = None, /, *, progress: bool = True, **fi
     :class:`TrainingInterrupted` after a signal, :class:`WorkerError` when a worker dies.
     """
     plan = prepare(request, **fields)
+    for note in plan.notes:
+        print(f"nalu-rl: {note}", file=sys.stderr)
     run(plan, progress=progress)
     return plan.run_dir
 
@@ -48,6 +52,7 @@ def train(request: TrainRequest | None = None, /, *, progress: bool = True, **fi
 def run(plan: Plan, progress: bool = True) -> None:
     """Train as planned, writing config.json, TensorBoard events and checkpoints into the run folder."""
     plan.run_dir.mkdir(parents=True, exist_ok=True)
+    runs.remove_stale_temps(plan.run_dir)  # of a run killed mid-write
     runs.write_config(plan.run_dir, plan.config)
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
     if start >= plan.config["frames"]:

@@ -4,7 +4,8 @@ Any run folder that :func:`nalu_rl.agents.load_agent` opens (our agents, or the 
 peer) is played in the single Gymnasium environment with ``render_mode="rgb_array"``, through
 ``agent.predict`` only. Every frame gets a header with the elapsed time t, the instruction T and
 a bar that fills up as t approaches T; the last frame of each episode says how it ended and is
-held for a moment.
+held for a moment, framed in the outcome's colour. A key under the grid names the colours
+(agent, target; arrival on time, early, late).
 """
 
 from __future__ import annotations
@@ -17,14 +18,20 @@ import numpy as np
 
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
+from nalu_rl.envs.rules import AGENT_COLOR, TARGET_COLOR
 
-HEADER = 40  # pixels above the grid for the text
+HEADER = 40  # pixels above the grid for the text, then a line for the outcome (OUTCOME)
+OUTCOME = 18
 BACKGROUND = (24, 24, 24)
 TEXT = (235, 235, 235)
 DIM = (150, 150, 150)
-GOOD = (60, 180, 75)
-BAD = (220, 50, 50)
+GOOD = (60, 180, 75)  # on the target at t = T
+EARLY = (240, 170, 30)
+BAD = (220, 50, 50)  # past T on the bar
+LATE = (180, 90, 240)
 BAR = (90, 120, 220)
+KEY = 18  # pixels below the grid for the colour key
+BORDER = 4  # the outcome's frame around the grid on an episode's last frame
 MAX_EPISODES = 100
 
 
@@ -55,12 +62,11 @@ def play(
 
     from nalu_rl.agents import load_agent
     from nalu_rl.envs import ENV_ID
-    from nalu_rl.envs.rules import MAX_INSTRUCTION
 
     if instruction is not None:
-        instruction = check_int("instruction", instruction, 1, MAX_INSTRUCTION)
-    check_int("episodes", episodes, 1, MAX_EPISODES)
-    check_int("seed", seed, 0)
+        instruction = check_int("instruction", instruction)
+    check_int("gif_episodes", episodes)
+    check_int("seed", seed)
     check_int("scale", scale, 1, 16)
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:
         raise ValueError(f"fps must be a number in (0, 1000), got {fps!r}")
@@ -130,18 +136,31 @@ def outcome_text(record: dict[str, Any]) -> str:
     return f"fail: on the target at t={arrival}, {'early' if arrival < target else 'late'} (T={target})"
 
 
+def outcome_color(record: dict[str, Any]) -> tuple[int, int, int]:
+    """The colour of an episode's ending: on time, early, late; dim when the agent never arrived."""
+    if record["success"]:
+        return GOOD
+    if record["arrival_time"] < 0:
+        return DIM
+    return EARLY if record["arrival_time"] < record["instruction"] else LATE
+
+
 def _annotate(frame: np.ndarray, t: int, target: int, caption: str, record: dict[str, Any] | None, scale: int):
-    """The env frame, enlarged, under a header with t, T, a t/T bar and (at the end) the outcome."""
+    """The env frame, enlarged, under a header with t, T, a t/T bar and (at the end) the outcome, over the colour key."""
     from PIL import Image, ImageDraw
 
     grid = Image.fromarray(np.asarray(frame, dtype=np.uint8))
     if scale != 1:
         grid = grid.resize((grid.width * scale, grid.height * scale), Image.NEAREST)
-    width = max(grid.width, 240)
-    header = HEADER + (18 if record is not None else 0)
-    image = Image.new("RGB", (width, grid.height + header), BACKGROUND)
-    image.paste(grid, ((width - grid.width) // 2, header))
+    width = max(grid.width + 2 * BORDER, 240)
+    header = HEADER + OUTCOME  # on every frame: a GIF's frames share the first one's size
+    image = Image.new("RGB", (width, grid.height + header + BORDER + KEY), BACKGROUND)
+    left = (width - grid.width) // 2
     draw = ImageDraw.Draw(image)
+    if record is not None:
+        draw.rectangle((left - BORDER, header - BORDER, left + grid.width + BORDER - 1, header + grid.height + BORDER - 1),
+                       fill=outcome_color(record))  # fmt: skip
+    image.paste(grid, (left, header))
     font = _font(14)
     small = _font(10)
     draw.text((6, 4), f"t={t}", fill=TEXT, font=font)
@@ -152,8 +171,21 @@ def _annotate(frame: np.ndarray, t: int, target: int, caption: str, record: dict
     if filled:
         draw.rectangle((6, 34, 6 + filled, 37), fill=BAR if t <= target else BAD)
     if record is not None:
-        draw.text((6, HEADER), outcome_text(record)[:64], fill=GOOD if record["success"] else BAD, font=small)
+        draw.text((6, HEADER), outcome_text(record)[:64], fill=outcome_color(record), font=small)
+    _draw_key(draw, image.height - KEY + 4, small)
     return image
+
+
+KEY_ITEMS = (("agent", AGENT_COLOR), ("target", TARGET_COLOR), ("on time", GOOD), ("early", EARLY), ("late", LATE))
+
+
+def _draw_key(draw, top: int, font) -> None:
+    """A swatch and a word for every colour of the frames, in one row from ``top``."""
+    x = 6
+    for label, color in KEY_ITEMS:
+        draw.rectangle((x, top, x + 9, top + 9), fill=color)
+        draw.text((x + 12, top - 1), label, fill=TEXT, font=font)
+        x += 12 + round(draw.textlength(label, font=font)) + 8
 
 
 _FONTS: dict[int, Any] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,15 @@ class SB3Agent:
         return h, c
 
 
+def _unreadable(path: Path, err: Exception) -> str:
+    """Why SB3 could not load ``path``, in the file's terms."""
+    if not path.stat().st_size:
+        return "an empty file"
+    if not zipfile.is_zipfile(path):
+        return "not a zip archive" if path.read_bytes()[:4] != b"PK\x03\x04" else "a damaged or truncated zip archive"
+    return f"a zip archive SB3 cannot read: {first_line(err)}"
+
+
 def _numpy(value: Any) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         return value.detach().cpu().numpy()
@@ -91,5 +101,8 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
     try:
         model = RecurrentPPO.load(path, device=dev, custom_objects=custom)
     except Exception as err:  # zipfile, pickle, torch and KeyError all signal a damaged file
-        raise ValueError(f"corrupt model {path}: {first_line(err)}") from None
+        raise ValueError(
+            f"{path} is not a readable RecurrentPPO model ({_unreadable(path, err)}); delete it and rerun "
+            f"nalu-rl baseline --resume --run-dir {run_dir} to train on from the latest checkpoint (or afresh)"
+        ) from None
     return SB3Agent(model, config, dev)

@@ -6,7 +6,7 @@ import math
 import numbers
 from typing import Any
 
-from nalu_rl.common.checks import check_int
+from nalu_rl.common.checks import LIMITS, check_int
 
 DEFAULT_FRAMES = 1_000_000
 
@@ -42,7 +42,7 @@ def resolve_hyperparameters(overrides: dict[str, Any] | None = None) -> dict[str
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"{key} must be a number, got {value!r}")
         if key in INT_KEYS:
-            params[key] = check_int(key, value, 1)
+            params[key] = check_int(key, value) if key in LIMITS else check_int(key, value, 1)
         elif key in UNIT_INTERVAL_KEYS:
             if not 0 <= value <= 1:
                 raise ValueError(f"{key} must be in [0, 1], got {value!r}")

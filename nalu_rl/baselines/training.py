@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,8 @@ def train_recurrent_ppo(
     ``env`` is a preset name or TOML path (default :data:`nalu_rl.envs.DEFAULT_PRESET`), ``frames``
     the environment steps (default :data:`DEFAULT_FRAMES`), ``overrides`` replaces entries of
     :data:`DEFAULTS`. ``resume=True`` continues the run in ``run_dir`` from ``checkpoints/latest.zip``
-    (or extends a finished one to a larger ``frames``). ValueError / FileNotFoundError for bad
+    (or extends a finished one to a larger ``frames``; starts it afresh from its config.json, saying
+    so, when it was stopped before its first checkpoint). ValueError / FileNotFoundError for bad
     arguments before anything is written; :class:`BaselineInterrupted` after SIGINT/SIGTERM
     (checkpoint saved). ``threads`` sets torch's intra-op threads while training (None leaves
     them): one thread is the fastest for this small network, by far so when other processes
@@ -99,9 +101,10 @@ def train_recurrent_ppo(
             raise ValueError(f"run folder {run_dir} exists and is not a folder")
         start_from = None
     if threads is not None:
-        check_int("threads", threads, 1)
+        check_int("threads", threads)
 
     run_dir.mkdir(parents=True, exist_ok=True)
+    runs.remove_stale_temps(run_dir)  # of a run killed mid-write
     runs.write_config(run_dir, config)
     previous_threads = torch.get_num_threads()
     if threads is not None:
@@ -118,8 +121,8 @@ def _new_config(env: str | None, frames: int | None, seed: int | None, device: s
     the keys :func:`nalu_rl.agents.runs.read_config` requires, filled with what SB3 does: one
     process stepping ``n_envs`` environments in lockstep."""
     env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else DEFAULT_PRESET)
-    seed = check_int("seed", 0 if seed is None else seed, 0)
-    frames = check_int("frames", DEFAULT_FRAMES if frames is None else frames, 1)
+    seed = check_int("seed", 0 if seed is None else seed)
+    frames = check_int("frames", DEFAULT_FRAMES if frames is None else frames)
     params = resolve_hyperparameters(overrides)
     return {
         "agent": AGENT_NAME,
@@ -136,11 +139,12 @@ def _new_config(env: str | None, frames: int | None, seed: int | None, device: s
         "device": str(resolve_device(device or "cpu")),
         "version": __version__,
         "library": library_versions(),
+        **runs.with_provenance({}),
     }
 
 
-def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict[str, Any], Path]:
-    """The run's config updated for this session, and the model to continue from."""
+def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict[str, Any], Path | None]:
+    """The run's config updated for this session, and the model to continue from (None: none was saved)."""
     if run_dir is None:
         raise ValueError("--resume needs the run folder (--run-dir)")
     run_dir = Path(run_dir)
@@ -153,16 +157,16 @@ def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict
     if overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
     if frames is not None:
-        config["frames"] = check_int("frames", frames, 1)
+        config["frames"] = check_int("frames", frames)
     if device is not None:
         config["device"] = str(resolve_device(device))
     config["version"] = __version__
-    for path in (checkpoint_path(run_dir), model_path(run_dir)):
-        if path.is_file():
-            return config, path
-    raise FileNotFoundError(
-        f"nothing to resume in {run_dir}: neither {checkpoint_path(run_dir)} nor {model_path(run_dir)} exists"
-    )
+    config = runs.with_resume(config, __version__)
+    path = next((p for p in (checkpoint_path(run_dir), model_path(run_dir)) if p.is_file()), None)
+    if path is None:
+        print(f"nalu-rl: {run_dir} has no checkpoint (stopped before its first): starting it afresh from its config.json",
+              file=sys.stderr)  # fmt: skip
+    return config, path
 
 
 def _train(run_dir: Path, config: dict[str, Any], params: dict[str, Any], start_from: Path | None, progress: bool,

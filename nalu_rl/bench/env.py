@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 
 from nalu_rl.common import files
+from nalu_rl.common.checks import MAX_ENVS_PER_WORKER, MAX_WORKERS, check_int, int_type, parse_int
 
 DEFAULT_KS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
 SYNC_VECTOR_KS = (16, 4096)
@@ -39,20 +40,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modes", default="grid,pixels", help="observation modes")
     parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N (repeatable; default cpu, and cuda if present)")
     parser.add_argument("--seconds", type=float, default=1.0, help="stepping time per measurement")
-    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: all cores)")
+    parser.add_argument("--threads", type=int_type("torch_threads", 0, MAX_WORKERS), default=0, help="torch threads (0: all cores)")
     parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
 
 
 def run(args: argparse.Namespace) -> int:
     """Measure every configuration and print the table; ValueError for a bad flag value or device."""
-    try:
-        ks = [int(k) for k in args.ks.split(",")]
-        sync_ks = [int(k) for k in args.sync_ks.split(",") if k]
-    except ValueError:
-        raise ValueError("--ks and --sync-ks take comma-separated integers") from None
+    ks = [check_int("--ks", parse_int(k), 1, MAX_ENVS_PER_WORKER) for k in args.ks.split(",")]
+    sync_ks = [check_int("--sync-ks", parse_int(k), 1, MAX_ENVS_PER_WORKER) for k in args.sync_ks.split(",") if k]
     modes = args.modes.split(",")
-    if any(k < 1 for k in ks + sync_ks) or not set(modes) <= {"grid", "pixels"} or args.seconds <= 0:
-        raise ValueError("batch sizes must be >= 1, --modes grid and/or pixels, --seconds > 0")
+    if not set(modes) <= {"grid", "pixels"} or args.seconds <= 0:
+        raise ValueError("--modes takes grid and/or pixels, --seconds a time > 0")
     devices = args.device or _default_devices()
     jobs = []
     for mode in modes:

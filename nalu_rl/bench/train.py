@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from nalu_rl.common import files
+from nalu_rl.common.checks import MAX_FRAMES, int_type
 
 HELP = "env-steps/s of whole training runs (sync and async, several batch sizes) next to sb3-contrib RecurrentPPO"
 CPU_CONFIGS = "sync:1x64,sync:1x256,async:2x64,async:2x256"
@@ -32,12 +33,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="agent preset, or several comma-separated to compare them in one run (default lstm_nac)")  # fmt: skip
     parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset (default {DEFAULT_PRESET}: grid observations)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
-    parser.add_argument("--frames", type=int, default=2_000_000, help="frames per configuration (default 2,000,000)")
+    parser.add_argument("--frames", type=int_type("frames"), default=2_000_000, help="frames per configuration (default 2,000,000)")
     parser.add_argument(
         "--configs",
         help=f"comma-separated MODE:WORKERSxENVS (default on CPU {CPU_CONFIGS}; on CUDA {GPU_CONFIGS})",
     )
-    parser.add_argument("--ppo-frames", type=int, default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
+    parser.add_argument("--ppo-frames", type=int_type("ppo_frames", 0, MAX_FRAMES), default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
 
@@ -61,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.common.devices import resolve_device
 
     device = str(resolve_device(args.device))
-    if args.frames < 1 or args.ppo_frames < 0:
-        raise ValueError("--frames must be >= 1 and --ppo-frames >= 0")
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
     agents = args.agent.split(",")
     for agent in agents:

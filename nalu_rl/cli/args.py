@@ -1,43 +1,50 @@
-"""Argument helpers that more than one command uses: bounded integers, the evaluation flags, their checks."""
+"""Argument helpers that more than one command uses: the evaluation flags and their checks."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from collections.abc import Sequence
 
+from nalu_rl.analysis.t_values import DEFAULT_T_RANGE, resolve_t_values
 from nalu_rl.cli import UsageError
+from nalu_rl.common.checks import int_type
 
-MAX_T = 1000  # the environment's largest instruction
+T_LIST_EXAMPLE = "1-30,50,100,200,500,1000"
 
 
-def int_in(lo: int, hi: int | None = None):
-    """An argparse type: an integer in [lo, hi] (one-line error otherwise)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < lo or (hi is not None and value > hi):
-            bound = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {value}")
-        return value
-
-    return parse
+def add_t_list_argument(parser: argparse.ArgumentParser, help: str) -> None:
+    """``--t LIST`` (``args.t_list``, text): values and ranges such as 1-30,50,100, parsed by :func:`check_range`."""
+    parser.add_argument("--t", dest="t_list", default=None, metavar="LIST", help=help)
 
 
 def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """The evaluation flags of ``eval``, ``experiment``, ``sweep`` and ``baseline``; check them with :func:`check_range`."""
-    parser.add_argument("--t-min", type=int_in(1, MAX_T), default=1, metavar="T", help="smallest instruction T (default 1)")
-    parser.add_argument("--t-max", type=int_in(1, MAX_T), default=30, metavar="T", help="largest instruction T (default 30)")
+    """The evaluation flags of ``eval``, ``experiment``, ``sweep`` and ``baseline``; :func:`check_range` gives their T list."""
+    lo, hi = DEFAULT_T_RANGE
+    add_t_list_argument(parser, f"instructed T to evaluate: values and ranges, comma-separated, e.g. {T_LIST_EXAMPLE} "
+                                f"(default {lo}-{hi}); or the range --t-min..--t-max")  # fmt: skip
+    parser.add_argument("--t-min", type=int_type("T"), default=None, metavar="T", help=f"smallest instruction T of a range (default {lo})")
+    parser.add_argument("--t-max", type=int_type("T"), default=None, metavar="T", help=f"largest instruction T of a range (default {hi})")
     parser.add_argument(
-        "--episodes", type=int_in(1, 1_000_000), default=200, metavar="N",
+        "--episodes", type=int_type("episodes"), default=200, metavar="N",
         help="seeded episodes per T, the same start states for every agent (default 200)",
     )  # fmt: skip
 
 
-def check_range(args: argparse.Namespace) -> None:
-    if args.t_min > args.t_max:
-        raise UsageError(f"--t-min ({args.t_min}) must not exceed --t-max ({args.t_max})")
+def check_range(args: argparse.Namespace) -> list[int]:
+    """The sorted T list of ``--t``, or of the range ``--t-min``..``--t-max``; UsageError for bad or conflicting flags."""
+    t_min, t_max = getattr(args, "t_min", None), getattr(args, "t_max", None)
+    if args.t_list is not None and (t_min is not None or t_max is not None):
+        raise UsageError("give --t or --t-min/--t-max, not both")
+    if args.t_list is None:
+        lo, hi = (DEFAULT_T_RANGE[0] if t_min is None else t_min), (DEFAULT_T_RANGE[1] if t_max is None else t_max)
+        if lo > hi:
+            raise UsageError(f"--t-min ({lo}) must not exceed --t-max ({hi})")
+        return list(range(lo, hi + 1))
+    try:
+        return resolve_t_values(args.t_list)
+    except ValueError as err:
+        raise UsageError(f"--t: {err}") from None
 
 
 def check_device(device: str) -> None:
@@ -47,3 +54,19 @@ def check_device(device: str) -> None:
         resolve_device(device)
     except ValueError as err:
         raise UsageError(f"--device: {err}") from None
+
+
+def warn_low_frames(command: str, agents: Sequence[str], frames: int | None, env: str | None) -> None:
+    """One line on stderr per agent whose preset trains with far more than ``frames``; nothing for the presets' own budgets."""
+    if frames is None:
+        return
+    from nalu_rl.agents.planning import frames_warning
+    from nalu_rl.presets import PresetError
+
+    for agent in dict.fromkeys(agents):
+        try:
+            warning = frames_warning(agent, frames, env)
+        except PresetError:  # not one of our presets (the peer) or unknown: the sweep's own checks name it
+            continue
+        if warning:
+            print(f"nalu-rl {command}: {warning}", file=sys.stderr)

@@ -4,16 +4,49 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+TEMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)\.tmp(?P<suffix>\.[^.]+)?$")
 
 
 def temp_path(path: Path, suffix: str = "") -> Path:
     """A hidden temporary name beside ``path``, unique to this process (``.name.PID.tmp`` + ``suffix``)."""
     path = Path(path)
     return path.with_name(f".{path.name}.{os.getpid()}.tmp{suffix}")
+
+
+def remove_stale_temps(folder: Path) -> list[Path]:
+    """Remove the temporary files of writers that died in ``folder`` (not recursive); the paths removed.
+
+    A writer killed between creating its temporary file and the rename leaves it behind. Those
+    of a process still alive (another writer at work) are kept.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.iterdir()):
+        match = TEMP_NAME.match(path.name)
+        if match and path.is_file() and not _alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process writes one file at a time, and is not writing while it cleans up
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True  # another user's process: leave its file alone
+    return True
 
 
 @contextmanager

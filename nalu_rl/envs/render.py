@@ -23,11 +23,15 @@ class State(NamedTuple):
 
 
 def rgb_frame(state: State, cell: int = CELL_PIXELS) -> np.ndarray:
-    """An upscaled (N·cell+1, N·cell+1, 3) uint8 frame with visible grid lines."""
+    """An upscaled (N·cell+1, N·cell+1, 3) uint8 frame with visible grid lines.
+
+    The agent on the target is drawn as a smaller square inside it, so that both stay visible.
+    """
     side = state.size * cell + 1
     frame = np.zeros((side, side, 3), dtype=np.uint8)
-    for (row, col), color in ((state.target, rules.TARGET_COLOR), (state.agent, rules.AGENT_COLOR)):
-        frame[row * cell : (row + 1) * cell, col * cell : (col + 1) * cell] = color
+    inset = cell // 4 if state.agent == state.target else 0
+    for (row, col), color, margin in ((state.target, rules.TARGET_COLOR, 0), (state.agent, rules.AGENT_COLOR, inset)):
+        frame[row * cell + margin : (row + 1) * cell - margin, col * cell + margin : (col + 1) * cell - margin] = color
     frame[::cell, :] = GRID_LINE
     frame[:, ::cell] = GRID_LINE
     return frame

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from nalu_rl.common.checks import MAX_INSTRUCTION
+
 # Actions: 0 UP (row - 1), 1 DOWN (row + 1), 2 LEFT (col - 1), 3 RIGHT (col + 1), 4 PASS.
 ACTION_NAMES = ("UP", "DOWN", "LEFT", "RIGHT", "PASS")
 NUM_ACTIONS = len(ACTION_NAMES)
@@ -31,7 +33,6 @@ PLACEMENTS = ("reachable", "uniform")
 REWARDS = ("exact", "graded")
 TIMING_PENALTY = 0.15  # graded reward lost per step of earliness or lateness (the paper's Fig. 5)
 
-MAX_INSTRUCTION = 1000
 IMAGE_SIZE = 56  # pixels per side, as in the paper
 BACKGROUND = (0, 0, 0)
 AGENT_COLOR = (128, 128, 128)

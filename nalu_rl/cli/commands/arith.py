@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.common.checks import int_type
+
 NAME = "arith"
 HELP = "static arithmetic benchmark of NAC, NALU, NAU, NMU and MLP baselines (paper Table 1)"
 ORDER = 60
@@ -27,17 +29,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", type=_names, default=d.models, metavar="LIST",
                         help="comma-separated models: linear, relu6, tanh (MLP baselines), a unit name "
                              f"(both layers), or first-second units (default: {','.join(DEFAULT_MODELS)})")
-    parser.add_argument("--seeds", type=int, default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
-    parser.add_argument("--steps", type=int, default=d.steps, help=f"training steps (default {d.steps})")
-    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"(default {d.batch_size})")
+    parser.add_argument("--seeds", type=int_type("seeds"), default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
+    parser.add_argument("--steps", type=int_type("steps"), default=d.steps, help=f"training steps (default {d.steps})")
+    parser.add_argument("--batch-size", type=int_type("batch_size"), default=d.batch_size, help=f"(default {d.batch_size})")
     parser.add_argument("--lr", type=float, default=d.learning_rate,
                         help=f"Adam learning rate (default {d.learning_rate:g})")
-    parser.add_argument("--input-size", type=int, default=d.input_size, help=f"length of x (default {d.input_size})")
+    parser.add_argument("--input-size", type=int_type("input_size"), default=d.input_size, help=f"length of x (default {d.input_size})")
     parser.add_argument("--subset-ratio", type=float, default=d.subset_ratio,
                         help=f"slice length as a fraction of the input size (default {d.subset_ratio})")
     parser.add_argument("--overlap-ratio", type=float, default=d.overlap_ratio,
                         help=f"overlap of the two slices as a fraction of a slice (default {d.overlap_ratio})")
-    parser.add_argument("--hidden-size", type=int, default=d.hidden_size, help=f"(default {d.hidden_size})")
+    parser.add_argument("--hidden-size", type=int_type("hidden_size"), default=d.hidden_size, help=f"(default {d.hidden_size})")
     parser.add_argument("--interpolation", type=float, nargs=2, default=d.interpolation, metavar=("LO", "HI"),
                         help="training and interpolation range of each input, U[LO, HI] (default 1 2)")
     parser.add_argument("--extrapolation", type=float, nargs=2, default=d.extrapolation, metavar=("LO", "HI"),
@@ -47,13 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, nargs=2, default=d.warmup, metavar=("START", "END"),
                         help="fractions of --steps over which the sparsity weight ramps from 0 to --sparsity "
                              "(default 0.4 0.7)")
-    parser.add_argument("--eval-every", type=int, default=d.eval_every,
+    parser.add_argument("--eval-every", type=int_type("eval_every"), default=d.eval_every,
                         help=f"steps between evaluations (default {d.eval_every})")
-    parser.add_argument("--test-size", type=int, default=d.test_size,
+    parser.add_argument("--test-size", type=int_type("test_size"), default=d.test_size,
                         help=f"samples per test set (default {d.test_size})")
     parser.add_argument("--epsilon", type=float, default=d.epsilon,
                         help=f"success threshold: error of the eps-perfect solution (default {d.epsilon:g})")
-    parser.add_argument("--seed", type=int, default=d.seed, help="base seed of data and initialisation (default 0)")
+    parser.add_argument("--seed", type=int_type("seed"), default=d.seed, help="base seed of data and initialisation (default 0)")
     parser.add_argument("--out", type=Path, default=Path("runs/arith"),
                         help="output folder for arith.json and TensorBoard events (default runs/arith)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range
+from nalu_rl.common.checks import int_type
 
 NAME = "baseline"
 HELP = "train a Stable-Baselines3 peer (sb3-contrib RecurrentPPO) on the same environment into a run folder, then evaluate it"
@@ -22,9 +23,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--env", default=None, help=f"environment preset name or TOML path (default {DEFAULT_PRESET})")
     parser.add_argument(
-        "--frames", type=int_in(1), default=None, metavar="N", help=f"environment steps to train (default {DEFAULT_FRAMES:,})"
+        "--frames", type=int_type("frames"), default=None, metavar="N", help=f"environment steps to train (default {DEFAULT_FRAMES:,})"
     )
-    parser.add_argument("--seed", type=int_in(0), default=None, help="training seed (default 0)")
+    parser.add_argument("--seed", type=int_type("seed"), default=None, help="training seed (default 0)")
     parser.add_argument(
         "--run-dir", type=Path, default=None, metavar="DIR", help="run folder (default runs/recurrent_ppo-<env>-s<seed>)"
     )
@@ -34,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override a RecurrentPPO hyper-parameter, e.g. --set learning_rate=3e-4 (repeatable)",
     )  # fmt: skip
     parser.add_argument(
-        "--threads", type=int_in(1), default=1, metavar="N",
+        "--threads", type=int_type("threads"), default=1, metavar="N",
         help="torch threads while training (default 1: the fastest for this small network)",
     )  # fmt: skip
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")

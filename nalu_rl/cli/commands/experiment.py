@@ -2,7 +2,7 @@
 
 Trains every (agent, seed) into ``OUT/<agent>-s<seed>/`` (finished runs are skipped and
 interrupted ones resumed when the command is run again with the same ``--out``), evaluates each
-for T = 1..30 on the same seeded episodes, and writes the report (figures, ``report.md``) into
+for T = 1..30 (or the T list of ``--t``) on the same seeded episodes, and writes the report (figures, ``report.md``) into
 ``OUT``. Ends by printing the table of horizons and the path of the figure.
 """
 
@@ -13,7 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, warn_low_frames
+from nalu_rl.cli.commands.sweep import add_agents_argument
+from nalu_rl.common.checks import int_type
 from nalu_rl.envs import DEFAULT_PRESET
 
 NAME = "experiment"
@@ -29,22 +31,21 @@ DEFAULT_OUT = Path("runs") / "experiment"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--seeds", type=int_in(1, 1000), default=DEFAULT_SEEDS, metavar="N",
+    parser.add_argument("--seeds", type=int_type("seeds"), default=DEFAULT_SEEDS, metavar="N",
                         help=f"seeds per agent: 0..N-1 (default {DEFAULT_SEEDS})")  # fmt: skip
-    parser.add_argument("--frames", type=int_in(1), default=None, metavar="F",
+    parser.add_argument("--frames", type=int_type("frames"), default=None, metavar="F",
                         help="environment frames per run (default: each agent preset's own)")  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
-    parser.add_argument("--agents", nargs="+", default=list(DEFAULT_AGENTS), metavar="AGENT",
-                        help=f"agent presets to compare (default: {' '.join(DEFAULT_AGENTS)})")  # fmt: skip
+    add_agents_argument(parser, list(DEFAULT_AGENTS), "agent presets to compare")
     parser.add_argument("--env", default=DEFAULT_PRESET,
                         help=f"environment preset (default {DEFAULT_PRESET}: the paper's protocol on grid planes; "
                         "paper: the same on pixels; fast: the strict protocol)")  # fmt: skip
     add_eval_arguments(parser)
-    parser.add_argument("--jobs", type=int_in(1, 1024), default=None, metavar="J",
+    parser.add_argument("--jobs", type=int_type("jobs"), default=None, metavar="J",
                         help="runs trained at once (default: the sweep's choice for the machine)")  # fmt: skip
     parser.add_argument("--mode", choices=("async", "sync"), default=None, help="training mode of every run (default: the preset's)")
-    parser.add_argument("--workers", type=int_in(1), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
-    parser.add_argument("--envs-per-worker", type=int_in(1), default=None, metavar="N",
+    parser.add_argument("--workers", type=int_type("workers"), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
+    parser.add_argument("--envs-per-worker", type=int_type("envs_per_worker"), default=None, metavar="N",
                         help="environments per worker (default: the preset's)")  # fmt: skip
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -52,11 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.cli import UsageError
 
-    check_range(args)
+    t_values = check_range(args)
     check_device(args.device)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
     from nalu_rl.analysis.report import ReportError, make_report
+    from nalu_rl.analysis.t_values import format_t_values
+    from nalu_rl.analysis.text import show
     from nalu_rl.cli.output import print_report
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, run_sweep
@@ -65,22 +68,23 @@ def run(args: argparse.Namespace) -> int:
     agents = list(dict.fromkeys(args.agents))
     print(
         f"nalu-rl experiment: {', '.join(agents)} x seeds {seeds[0]}..{seeds[-1]}, {f'{args.frames:_}' if args.frames else 'preset'} frames each, "
-        f"env {args.env}, device {args.device}; evaluating T = {args.t_min}..{args.t_max} x {args.episodes} episodes "
+        f"env {args.env}, device {args.device}; evaluating T = {format_t_values(t_values)} x {args.episodes} episodes "
         f"-> {args.out}",
         flush=True,
     )
+    warn_low_frames("experiment", agents, args.frames, args.env)
     start = time.monotonic()
     try:
         records = run_sweep(
-            agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_min=args.t_min,
-            t_max=args.t_max, out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
+            agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
+            out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
             train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker},
         )  # fmt: skip
     except (FileNotFoundError, ValueError, ImportError) as err:
         raise UsageError(first_line(err)) from None
     failed = [r for r in records if r["status"] not in ("ok", "skipped")]
     for r in failed:
-        print(f"{r['name']}: {r['status']}: {r.get('error')}", file=sys.stderr)
+        print(f"{r['name']}: {r['status']}: {show(r.get('error'))}", file=sys.stderr)
     try:
         report = make_report(args.out, title=f"nalu-rl experiment: {' vs '.join(agents)}")
     except (FileNotFoundError, ValueError, ReportError) as err:

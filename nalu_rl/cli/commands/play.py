@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import check_device, int_in
+from nalu_rl.cli.args import check_device
+from nalu_rl.common.checks import int_type
 
 NAME = "play"
 HELP = "render episodes of a trained agent (any run folder, the baseline too) to an animated GIF with t and T on each frame"
@@ -13,19 +14,17 @@ ORDER = 80
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nalu_rl.envs.rules import MAX_INSTRUCTION
-
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
     parser.add_argument(
-        "--instruction", "-T", type=int_in(1, MAX_INSTRUCTION), default=None, metavar="T",
+        "--instruction", "-T", type=int_type("instruction"), default=None, metavar="T",
         help="the instruction T of every episode (default: drawn from the run's training range)",
     )  # fmt: skip
-    parser.add_argument("--episodes", type=int_in(1, 100), default=1, metavar="N", help="episodes in the GIF (default 1)")
+    parser.add_argument("--episodes", type=int_type("gif_episodes"), default=1, metavar="N", help="episodes in the GIF (default 1)")
     parser.add_argument("--out", type=Path, default=None, metavar="FILE.gif", help="output file (default RUN/episode.gif)")
-    parser.add_argument("--seed", type=int_in(0), default=0, help="episode i starts from reset(seed=SEED + i) (default 0)")
+    parser.add_argument("--seed", type=int_type("seed"), default=0, help="episode i starts from reset(seed=SEED + i) (default 0)")
     parser.add_argument("--fps", type=_positive_float, default=4.0, help="frames per second (default 4)")
     parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
-    parser.add_argument("--scale", type=int_in(1, 16), default=2, help="enlarge the frames by this factor (default 2)")
+    parser.add_argument("--scale", type=int_type("scale", 1, 16), default=2, help="enlarge the frames by this factor (default 2)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, int_in
+from nalu_rl.analysis.text import show
+from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, warn_low_frames
+from nalu_rl.common.checks import check_int, int_type, parse_int
 
 NAME = "sweep"
 HELP = "train and evaluate agents × seeds: a local process pool by default, a Ray cluster with --ray-address"
@@ -17,21 +19,21 @@ def parse_seeds(text: str) -> list[int]:
     text = text.strip()
     try:
         if "," in text:
-            seeds = [int(part) for part in text.split(",") if part.strip()]
+            seeds = [check_int("seed", parse_int(part)) for part in text.split(",") if part.strip()]
         elif "-" in text.lstrip("-"):
-            lo, hi = (int(part) for part in text.split("-", 1))
+            lo, hi = (check_int("seed", parse_int(part)) for part in text.split("-", 1))
             if lo > hi:
                 raise argparse.ArgumentTypeError(f"empty seed range {text!r}")
-            seeds = list(range(lo, hi + 1))
+            seeds = list(range(lo, lo + check_int("seeds", hi - lo + 1)))
         else:
-            count = int(text)
-            if count < 1:
-                raise argparse.ArgumentTypeError(f"the number of seeds must be >= 1, got {count}")
-            seeds = list(range(count))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a count (10), a list (0,3,5) or a range (4-7), got {text!r}") from None
-    if not seeds or min(seeds) < 0:
-        raise argparse.ArgumentTypeError(f"seeds must be integers >= 0, got {text!r}")
+            seeds = list(range(check_int("seeds", parse_int(text))))
+        check_int("seeds", len(seeds))
+    except ValueError as err:
+        if "expected an integer" in str(err):
+            err = f"expected a count (10), a list (0,3,5) or a range (4-7), got {text!r}"
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if not seeds:
+        raise argparse.ArgumentTypeError(f"no seeds in {text!r}")
     if len(set(seeds)) != len(seeds):
         raise argparse.ArgumentTypeError(f"seeds repeat in {text!r}")
     return seeds
@@ -44,19 +46,29 @@ def parse_agents(text: str) -> list[str]:
     return agents
 
 
+class _AgentList(argparse.Action):
+    """The words after ``--agents``, each a comma list: one flat list of names."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        setattr(namespace, self.dest, [agent for value in values for agent in value])
+
+
+def add_agents_argument(parser: argparse.ArgumentParser, default: list[str], help: str) -> None:
+    """``--agents lstm,lstm_nac`` and ``--agents lstm lstm_nac`` (and mixtures) alike, for ``sweep`` and ``experiment``."""
+    parser.add_argument("--agents", nargs="+", type=parse_agents, action=_AgentList, default=default, metavar="A,B",
+                        help=f"{help}, comma-separated (default {','.join(default)})")  # fmt: skip
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nalu_rl.envs import DEFAULT_PRESET
 
-    parser.add_argument(
-        "--agents", type=parse_agents, default=["lstm", "lstm_nac"], metavar="A,B",
-        help="agent presets (names or TOML paths), comma-separated; recurrent_ppo adds the SB3 peer (default lstm,lstm_nac)",
-    )  # fmt: skip
+    add_agents_argument(parser, ["lstm", "lstm_nac"], "agent presets (names or TOML paths); recurrent_ppo adds the SB3 peer")
     parser.add_argument(
         "--seeds", type=parse_seeds, default=list(range(3)), metavar="N|LIST",
         help="N seeds 0..N-1, a list 0,3,5 or a range 4-7 (default 3)",
     )  # fmt: skip
     parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset name or TOML path (default {DEFAULT_PRESET})")
-    parser.add_argument("--frames", type=int_in(1), default=None, metavar="N", help="frames per run (default: each agent preset's)")
+    parser.add_argument("--frames", type=int_type("frames"), default=None, metavar="N", help="frames per run (default: each agent preset's)")
     add_eval_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("runs/sweep"), metavar="DIR", help="sweep folder (default runs/sweep)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto, for every run (default cpu)")
@@ -65,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run as Ray tasks on an existing cluster: host:port of its head, or auto (needs pip install -e '.[ray]')",
     )  # fmt: skip
     parser.add_argument(
-        "--jobs", type=int_in(1), default=None, metavar="N",
+        "--jobs", type=int_type("jobs"), default=None, metavar="N",
         help="runs at once (default: as many as the cores hold; on Ray, as many as the cluster schedules)",
     )  # fmt: skip
     parser.add_argument(
@@ -73,9 +85,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="GPUs each Ray task asks for with --device cuda (or auto on a cluster with GPUs); fractions share one (default 1)",
     )  # fmt: skip
     parser.add_argument("--mode", choices=("async", "sync"), default=None, help="training mode of every run (default: the preset's)")
-    parser.add_argument("--workers", type=int_in(1), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
+    parser.add_argument("--workers", type=int_type("workers"), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
     parser.add_argument(
-        "--envs-per-worker", type=int_in(1), default=None, metavar="N", help="environments per worker (default: the preset's)"
+        "--envs-per-worker", type=int_type("envs_per_worker"), default=None, metavar="N", help="environments per worker (default: the preset's)"
     )
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -87,8 +99,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def format_table(records: list[dict]) -> str:
     lines = [f"{'run':<24} {'status':<11} {'h90':>4} {'h50':>4} {'seconds':>8}  error"]
     for r in records:
-        h90 = "—" if r["horizon_90"] is None else str(r["horizon_90"])
-        h50 = "—" if r["horizon_50"] is None else str(r["horizon_50"])
+        h90, h50 = show(r["horizon_90"]), show(r["horizon_50"])
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
         lines.append(f"{r['name']:<24} {r['status']:<11} {h90:>4} {h50:>4} {seconds:>8}  {r['error'] or ''}".rstrip())
     return "\n".join(lines)
@@ -101,17 +112,18 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, SweepInterrupted, run_sweep
 
-    check_range(args)
+    t_values = check_range(args)
     check_device(args.device)
     try:
         overrides = dict(parse_override(text) for text in args.overrides)
     except ValueError as err:
         raise UsageError(str(err)) from None
+    warn_low_frames("sweep", args.agents, args.frames, args.env)
     options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides}
     try:
         records = run_sweep(
-            args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_min=args.t_min,
-            t_max=args.t_max, out=args.out, device=args.device, ray_address=args.ray_address, jobs=args.jobs,
+            args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
+            out=args.out, device=args.device, ray_address=args.ray_address, jobs=args.jobs,
             progress=not args.quiet, train_options=options, gpus_per_run=args.gpus_per_run,
         )  # fmt: skip
     except SweepInterrupted as err:

@@ -6,21 +6,11 @@ import argparse
 import sys
 
 from nalu_rl.cli import UsageError
+from nalu_rl.common.checks import int_type
 
 NAME = "train"
 HELP = "train one agent (A3C/A2C with an lstm, lstm_nac, ... core); TensorBoard events and checkpoints go to a run folder"
 ORDER = 20
-
-
-def _frames(text: str) -> int:
-    """An integer frame count; also accepts 5e6 and 5_000_000."""
-    try:
-        value = float(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of frames: {text!r}") from None
-    if not value.is_integer():
-        raise argparse.ArgumentTypeError(f"frames must be a whole number, got {text!r}")
-    return int(value)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -30,13 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     agents, envs = ", ".join(presets.available("agents")), ", ".join(presets.available("envs"))
     parser.add_argument("--agent", help=f"agent preset ({agents}) or a TOML file (required for a new run)")
     parser.add_argument("--env", help=f"environment preset ({envs}) or a TOML file (default {DEFAULT_PRESET})")
-    parser.add_argument("--frames", type=_frames, help="environment frames to train for, in total (default: the agent preset's)")
-    parser.add_argument("--seed", type=int, help="seed (default 0)")
+    parser.add_argument("--frames", type=int_type("frames"), help="environment frames to train for, in total (default: the agent preset's)")
+    parser.add_argument("--seed", type=int_type("seed"), help="seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default cpu); async workers on 'cuda' spread over all GPUs")
     parser.add_argument("--run-dir", help="run folder (default runs/AGENT-ENV-sSEED)")
     parser.add_argument("--mode", choices=("async", "sync"), help="async: A3C worker processes; sync: A2C, one process, one batch")
-    parser.add_argument("--workers", type=int, help="worker processes (async) or batch multiplier (sync)")
-    parser.add_argument("--envs-per-worker", type=int, help="environments each worker steps as one batch")
+    parser.add_argument("--workers", type=int_type("workers"), help="worker processes (async) or batch multiplier (sync)")
+    parser.add_argument("--envs-per-worker", type=int_type("envs_per_worker"), help="environments each worker steps as one batch")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyper-parameter of the preset, e.g. --set lr=3e-4 (repeatable)")
     parser.add_argument("--checkpoint-interval", type=float, default=300.0, metavar="SECONDS", help="seconds between periodic checkpoints (default 300)")
@@ -45,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
+    from nalu_rl.agents.planning import frames_warning
     from nalu_rl.agents.runs import latest_checkpoint
     from nalu_rl.agents.trainer import TrainingInterrupted, TrainRequest, WorkerError, prepare
     from nalu_rl.agents.trainer import run as run_plan
@@ -60,8 +51,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     c = plan.config
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
+    for note in plan.notes:
+        print(f"nalu-rl train: {note}", file=sys.stderr)
+    low = frames_warning(args.agent, c["frames"], args.env) if args.agent is not None else None
+    if low:
+        print(f"nalu-rl train: {low}", file=sys.stderr)
     print(
-        f"{'resuming' if args.resume else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
+        f"{'resuming' if plan.checkpoint else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
         f"from {start:,} to {c['frames']:,} frames: {c['mode']}, {c['workers']} x {c['envs_per_worker']} envs "
         f"on {c['device']}; run folder {plan.run_dir}",
         file=sys.stderr,
