@@ -171,6 +171,35 @@ def test_clock_cores_count_exactly_past_the_training_range_and_feed_the_lstm(cor
             torch.testing.assert_close(seen[-1][:, -5:], torch.cat([tau, torch.full((2, 4), float(step))], 1))
 
 
+def test_time_left_cap_keeps_what_the_countdown_lstm_reads_within_the_cap():
+    # Uncapped, the LSTM of a T = 1000 episode reads a time left of hundreds, which it never saw
+    # in training; capped, it reads the cap until the time left falls below it.
+    config = AgentConfig(core="lstm_countdown", encoder_size=16, unit_size=4, time_left_cap=12, instruction_scale=0.5)
+    net = ActorCritic({"obs_mode": "grid", "size": 5}, config)
+    assert net.core.time_left_cap == 6.0  # in the scaled units the core sees T in
+    seen = []
+    net.core.cell.register_forward_hook(lambda module, args, out: seen.append(args[0][:, -4:].clone()))
+    with torch.no_grad():
+        net.core.unit.W.fill_(0.5)  # one step of the clock = one step of the scaled T
+    tau = torch.tensor([[500.0], [5.0]])
+    state = net.initial_state(2)
+    for step in range(1, 5):
+        _, state = net.core(torch.zeros(2, 16), tau, state)
+        torch.testing.assert_close(seen[-1][:, 0], torch.tensor([6.0, 5.0 - 0.5 * step]))
+    assert AgentConfig.of_run({"core": "lstm_countdown", "unit_to_heads": False}).time_left_cap == 0  # runs before the cap
+
+
+@pytest.mark.parametrize("value, message", [(-1, "integer >= 0"), (2.5, "integer >= 0"), (True, "integer >= 0")])
+def test_time_left_cap_must_be_a_count_of_steps(value, message):
+    with pytest.raises(ValueError, match=f"time_left_cap must be an {message}"):
+        AgentConfig(core="lstm_countdown", time_left_cap=value)
+
+
+def test_time_left_cap_needs_a_core_that_reads_the_time_left():
+    with pytest.raises(ValueError, match="time_left_cap needs a core that reads the time left"):
+        AgentConfig(core="lstm_clock", time_left_cap=12)
+
+
 def test_count_coef_needs_a_clock_core():
     with pytest.raises(ValueError, match="count_coef needs a core with a clock"):
         AgentConfig(core="lstm_nac", count_coef=0.1)

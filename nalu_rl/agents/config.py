@@ -49,6 +49,7 @@ class AgentConfig:
     unit_reg_coef: float = 0.0  # weight of the arithmetic unit's regulariser (NAU sparsity)
     count_coef: float = 0.0  # weight of the auxiliary counting loss (clock cores; see a2c.counting_loss)
     unit_to_heads: bool = False  # cores with an arithmetic unit: its output reaches the policy and value heads too
+    time_left_cap: int = 0  # lstm_countdown: the LSTM reads at most this many steps left (0: no cap)
 
     def __post_init__(self) -> None:
         from nalu_rl.agents.cores import CORES
@@ -79,6 +80,11 @@ class AgentConfig:
         if self.unit_to_heads and not CORES[self.core].has_unit:
             with_unit = sorted(name for name, core in CORES.items() if core.has_unit)
             raise ValueError(f"unit_to_heads needs a core with an arithmetic unit ({', '.join(with_unit)}), got {self.core!r}")
+        if isinstance(self.time_left_cap, bool) or not isinstance(self.time_left_cap, int) or self.time_left_cap < 0:
+            raise ValueError(f"time_left_cap must be an integer >= 0 (0: no cap), got {self.time_left_cap!r}")
+        if self.time_left_cap and not CORES[self.core].reads_time_left:
+            reading = sorted(name for name, core in CORES.items() if core.reads_time_left)
+            raise ValueError(f"time_left_cap needs a core that reads the time left ({', '.join(reading)}), got {self.core!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.optimizer!r}")
         if self.pixel_encoder not in PIXEL_ENCODERS:

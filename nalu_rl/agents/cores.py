@@ -60,6 +60,7 @@ class Core(nn.Module, abc.ABC):
     state_size: int
     counts = False  # True: count(state) is a step counter that AgentConfig.count_coef may train
     has_unit = False  # True: an arithmetic unit whose output AgentConfig.unit_to_heads may pass to the heads
+    reads_time_left = False  # True: the LSTM reads a time left that AgentConfig.time_left_cap may cap
 
     @abc.abstractmethod
     def forward(self, x: torch.Tensor, instruction: torch.Tensor, state: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -218,8 +219,13 @@ class LSTMClockCore(Core):
         a    = a_prev + NAU(1)           # a_prev = 0 at the start of an episode
         h, c = LSTM([x, T, a], (h, c))   # lstm_clock: T and the clock side by side
         h, c = LSTM([x, T - a], (h, c))  # lstm_countdown: the time left
+        h, c = LSTM([x, min(T - a, cap)])  # lstm_countdown with time_left_cap
 
-    The unit's feedback is fixed to the identity, so it can only accumulate, and the auxiliary
+    ``time_left_cap`` (set by :class:`~nalu_rl.agents.network.ActorCritic` from
+    ``AgentConfig.time_left_cap``, in scaled units) keeps the time left the LSTM reads within
+    what it saw in training: with T = 1000 it reads the cap until the cap is reached, then counts
+    down through values it knows. Uncapped, a time left of hundreds is an input the LSTM never
+    saw. The unit's feedback is fixed to the identity, so it can only accumulate, and the auxiliary
     counting loss (``count_coef`` > 0, :func:`nalu_rl.agents.a2c.counting_loss`) trains the
     first output to the number of steps taken, which the agent always knows: reinforcement
     alone does not pull a unit's weights to the exact values a count needs. The clock sees a
@@ -229,6 +235,7 @@ class LSTMClockCore(Core):
 
     counts = True
     countdown: bool
+    time_left_cap: float | None = None
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
@@ -241,7 +248,11 @@ class LSTMClockCore(Core):
     def forward(self, x, instruction, state):
         h, c, a = state.split(self.sizes, dim=1)
         a = a + self.unit(torch.ones_like(instruction))
-        seen = [x, instruction - a] if self.countdown else [x, instruction, a]
+        if self.countdown:
+            left = instruction - a
+            seen = [x, left if self.time_left_cap is None else left.clamp(max=self.time_left_cap)]
+        else:
+            seen = [x, instruction, a]
         h, c = self.cell(torch.cat(seen, dim=1), (h, c))
         return h, torch.cat([h, c, a], dim=1)
 
@@ -257,3 +268,4 @@ class LSTMClock(LSTMClockCore):
 @register("lstm_countdown")
 class LSTMCountdown(LSTMClockCore):
     countdown = True
+    reads_time_left = True

@@ -87,6 +87,8 @@ class ActorCritic(nn.Module):
         self.core = build_core(config.core, config.encoder_size, config.hidden_size, config.unit_size)
         if config.unit_to_heads:
             self.core.unit_to_heads = True
+        if config.time_left_cap:
+            self.core.time_left_cap = config.time_left_cap * config.instruction_scale
         self.policy = nn.Linear(self.core.output_size, rules.NUM_ACTIONS)
         self.value = nn.Linear(self.core.output_size, 1)
         self.instruction_scale = config.instruction_scale
