@@ -7,6 +7,12 @@ a * b, a / b, a^2, sqrt(a). Models train on the interpolation range and are test
 extrapolation range. Each model is two layers, ``input_size -> hidden_size -> 1``: a unit pair
 such as NAU -> NMU, or an MLP baseline (linear, ReLU6 or Tanh hidden layer, linear output).
 
+The recurrent task (the paper's second column, ``ArithConfig(recurrent=True)``): x is a sequence
+of input vectors, one per step, and a and b sum the same slices over every step. The models read
+one vector per step: an LSTM or GRU baseline, or a unit as the recurrent cell with a second unit
+on its last state; they train on short sequences and are tested on sequences
+``extrapolation_length`` long with inputs from the extrapolation range.
+
 Two metrics, side by side:
 
 - the paper's: test MSE divided by the MSE of the same model at initialisation, x100
@@ -34,16 +40,17 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from nalu_rl.analysis.arith_data import TASKS, ArithConfig, ArithData, epsilon_thresholds, make_data
-from nalu_rl.analysis.arith_models import ACTIVATIONS, DEFAULT_MODELS, StaticNet, model_layers
-from nalu_rl.analysis.arith_table import REPORT_FILE, format_table, write_report
+from nalu_rl.analysis.arith_models import ACTIVATIONS, DEFAULT_MODELS, RECURRENT_MODELS, RecurrentNet, StaticNet, model_layers
+from nalu_rl.analysis.arith_table import RECURRENT_REPORT_FILE, REPORT_FILE, format_side_by_side, format_table, write_report
 from nalu_rl.analysis.arith_training import BEST_OF_LAST, cpu_settings, summarise, train_model
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
 __all__ = [
-    "ACTIVATIONS", "BEST_OF_LAST", "DEFAULT_MODELS", "REPORT_FILE", "TASKS", "ArithConfig", "ArithData", "StaticNet",
-    "epsilon_thresholds", "format_table", "make_data", "model_layers", "run_benchmark", "summarise", "write_report",
+    "ACTIVATIONS", "BEST_OF_LAST", "DEFAULT_MODELS", "RECURRENT_MODELS", "RECURRENT_REPORT_FILE", "REPORT_FILE", "TASKS",
+    "ArithConfig", "ArithData", "RecurrentNet", "StaticNet", "epsilon_thresholds", "format_side_by_side", "format_table",
+    "make_data", "model_layers", "run_benchmark", "summarise", "write_report",
 ]  # fmt: skip
 
 

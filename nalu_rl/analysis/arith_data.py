@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nalu_rl.analysis.arith_models import DEFAULT_MODELS, model_layers
+from nalu_rl.analysis.arith_models import DEFAULT_MODELS, FEEDBACKS, RECURRENT_MODELS, model_layers
 
 TASKS: dict[str, tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = {
     "add": ("a + b", lambda a, b: a + b),
@@ -20,17 +20,35 @@ TASKS: dict[str, tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 }
 
 
+# The settings whose default depends on the task: the recurrent task's quick run steps through
+# sequences, so it trains fewer steps on shorter input vectors, at a rate the LSTM baseline needs.
+TASK_DEFAULTS: dict[str, dict[str, object]] = {
+    "static": {"models": DEFAULT_MODELS, "steps": 8_000, "learning_rate": 1e-3, "input_size": 100},
+    "recurrent": {"models": RECURRENT_MODELS, "steps": 3_000, "learning_rate": 1e-2, "input_size": 10},
+}
+
+
 @dataclass(frozen=True)
 class ArithConfig:
-    """Everything that defines a run; the defaults are the quick CPU run, see the CLI for the full protocol."""
+    """Everything that defines a run; the defaults are the quick CPU run, see the CLI for the full protocol.
+
+    ``recurrent``: the paper's recurrent task. x is then a sequence of ``length`` input vectors
+    (``extrapolation_length`` in the extrapolation test), a and b sum the same slices over every
+    step, and the models are recurrent (``models`` defaults to :data:`RECURRENT_MODELS`).
+    """
 
     tasks: tuple[str, ...] = tuple(TASKS)
-    models: tuple[str, ...] = DEFAULT_MODELS
+    models: tuple[str, ...] | None = None  # None here and below: the task's own default (TASK_DEFAULTS)
+    recurrent: bool = False
+    length: int = 10  # recurrent: steps of a training and interpolation sequence
+    extrapolation_length: int = 100  # recurrent: steps of an extrapolation sequence
+    rnn_hidden_size: int = 32  # recurrent: units of the LSTM and GRU baselines
+    feedback: str = "identity"  # recurrent unit cells: "identity" (h + unit(x_t)) or "learned" (unit over [x_t, h])
     seeds: int = 3
-    steps: int = 8_000
+    steps: int | None = None
     batch_size: int = 128
-    learning_rate: float = 1e-3
-    input_size: int = 100
+    learning_rate: float | None = None
+    input_size: int | None = None
     subset_ratio: float = 0.25
     overlap_ratio: float = 0.5
     hidden_size: int = 2
@@ -44,14 +62,22 @@ class ArithConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        if not isinstance(self.recurrent, bool):
+            raise ValueError(f"recurrent must be true or false, got {self.recurrent!r}")
+        if self.feedback not in FEEDBACKS:
+            raise ValueError(f"feedback must be one of {', '.join(FEEDBACKS)}, got {self.feedback!r}")
+        for name, value in TASK_DEFAULTS["recurrent" if self.recurrent else "static"].items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
         for name in self.tasks:
             if name not in TASKS:
                 raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
         if not self.tasks or not self.models:
             raise ValueError("tasks and models must not be empty")
         for spec in self.models:
-            model_layers(spec)
-        positive = ("seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size")
+            model_layers(spec, self.recurrent)
+        positive = ("seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size",
+                    "length", "extrapolation_length", "rnn_hidden_size")  # fmt: skip
         for name in positive:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -79,6 +105,12 @@ class ArithConfig:
                 f"non-empty slices that fit in input_size {self.input_size}"
             )
 
+    def steps_of(self, test: str) -> tuple[int, ...]:
+        """The sequence dimension of the ``"train"``, ``"interpolation"`` or ``"extrapolation"`` inputs: () when static."""
+        if not self.recurrent:
+            return ()
+        return (self.extrapolation_length if test == "extrapolation" else self.length,)
+
     def slice_sizes(self) -> tuple[int, int]:
         """(slice length, overlap length), floored as in the reference implementation."""
         subset_size = math.floor(self.subset_ratio * self.input_size)
@@ -91,7 +123,7 @@ class ArithData:
 
     a_mask: torch.Tensor  # (S, input_size)
     b_mask: torch.Tensor
-    x_interpolation: torch.Tensor  # (S, test_size, input_size)
+    x_interpolation: torch.Tensor  # (S, test_size, input_size), or (S, test_size, steps, input_size) when recurrent
     x_extrapolation: torch.Tensor
     generator: torch.Generator = field(repr=False)
 
@@ -109,11 +141,12 @@ def make_data(cfg: ArithConfig) -> ArithData:
         a_mask[s, a_start : a_start + subset_size] = 1.0
         b_mask[s, b_start : b_start + subset_size] = 1.0
 
-    def sample(rng: tuple[float, float], n: int) -> torch.Tensor:
-        return torch.empty(cfg.seeds, n, cfg.input_size).uniform_(*rng, generator=gen)
+    def sample(test: str, rng: tuple[float, float]) -> torch.Tensor:
+        shape = (cfg.seeds, cfg.test_size, *cfg.steps_of(test), cfg.input_size)
+        return torch.empty(shape).uniform_(*rng, generator=gen)
 
     return ArithData(
-        a_mask, b_mask, sample(cfg.interpolation, cfg.test_size), sample(cfg.extrapolation, cfg.test_size), gen
+        a_mask, b_mask, sample("interpolation", cfg.interpolation), sample("extrapolation", cfg.extrapolation), gen
     )
 
 
@@ -123,8 +156,14 @@ def targets(tasks: Sequence[str], a: torch.Tensor, b: torch.Tensor) -> torch.Ten
 
 
 def slice_sums(x: torch.Tensor, a_mask: torch.Tensor, b_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """a and b for inputs x (S, N, in) and per-seed slice masks (S, in)."""
-    return (x * a_mask[:, None].to(x.dtype)).sum(-1), (x * b_mask[:, None].to(x.dtype)).sum(-1)
+    """a and b (S, N) for inputs x (S, N, in), or sequences (S, N, steps, in), and per-seed slice masks (S, in)."""
+    return _sum(x, a_mask), _sum(x, b_mask)
+
+
+def _sum(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Per sample, the sum of x over the entries ``mask`` selects (every step of a sequence)."""
+    mask = mask.to(x.dtype).view(mask.shape[0], *[1] * (x.dim() - 2), mask.shape[1])
+    return (x * mask).flatten(2).sum(-1)
 
 
 def epsilon_thresholds(cfg: ArithConfig, data: ArithData) -> torch.Tensor:
@@ -134,7 +173,7 @@ def epsilon_thresholds(cfg: ArithConfig, data: ArithData) -> torch.Tensor:
     """
     x = data.x_extrapolation.double()
     a, b = slice_sums(x, data.a_mask, data.b_mask)
-    total = x.sum(-1)
+    total = x.flatten(2).sum(-1)
     eps = cfg.epsilon
     a_eps = (1 - eps) * a + eps * (total - a)
     b_eps = (1 - eps) * b + eps * (total - b)

@@ -10,6 +10,7 @@ from nalu_rl.analysis.arith_data import TASKS
 from nalu_rl.common import files
 
 REPORT_FILE = "arith.json"
+RECURRENT_REPORT_FILE = "arith_recurrent.json"
 
 
 def _cell_ratio(v: float | None) -> str:
@@ -40,8 +41,13 @@ def format_table(report: dict) -> str:
 
     i_lo, i_hi = cfg["interpolation"]
     e_lo, e_hi = cfg["extrapolation"]
+    if cfg.get("recurrent"):
+        task = (f"Recurrent arithmetic task ({cfg['feedback']} feedback in the unit cells): sequences of {cfg['length']} "
+                f"steps, extrapolation {cfg['extrapolation_length']} steps,")  # fmt: skip
+    else:
+        task = "Static arithmetic task:"
     out = [
-        f"Static arithmetic task: {cfg['seeds']} seeds x {cfg['steps']} steps, input size {cfg['input_size']}, "
+        f"{task} {cfg['seeds']} seeds x {cfg['steps']} steps, input size {cfg['input_size']}, "
         f"train U[{i_lo:g},{i_hi:g}], extrapolate U[{e_lo:g},{e_hi:g}]",
         "",
         "Paper metric (Trask et al. Table 1): MSE / MSE of the model at initialisation x100, median over seeds "
@@ -59,6 +65,34 @@ def format_table(report: dict) -> str:
     return "\n".join(out)
 
 
+def format_side_by_side(static: dict, recurrent: dict) -> str:
+    """The paper's Table 1 layout: per task, each model's extrapolation error (paper metric), static then recurrent.
+
+    Columns are the unit models both reports have (the baselines differ: MLPs against RNNs).
+    """
+    s_by = {(r["task"], r["model"]): r for r in static["results"]}
+    r_by = {(r["task"], r["model"]): r for r in recurrent["results"]}
+    models = [m for m in recurrent["config"]["models"] if m in static["config"]["models"]]
+    tasks = [t for t in recurrent["config"]["tasks"] if t in static["config"]["tasks"]]
+    if not models or not tasks:
+        return ""
+    cell = {m: max(len(m) + 2, 17) for m in models}
+    lines = [
+        "Table 1 side by side: extrapolation, paper metric (MSE / MSE at initialisation x100), static / recurrent",
+        "".ljust(12) + "".join(m.rjust(cell[m]) for m in models),
+    ]
+    for t in tasks:
+        row = [f"{_cell_ratio(s_by[(t, m)]['error_x100_extrapolation'])} / {_cell_ratio(r_by[(t, m)]['error_x100_extrapolation'])}"
+               for m in models]  # fmt: skip
+        lines.append(TASKS[t][0].ljust(12) + "".join(c.rjust(cell[m]) for c, m in zip(row, models)))
+    return "\n".join(lines)
+
+
+def report_file(report: dict) -> str:
+    """``arith.json`` for the static task, ``arith_recurrent.json`` for the recurrent one, so both fit in one folder."""
+    return RECURRENT_REPORT_FILE if report["config"].get("recurrent") else REPORT_FILE
+
+
 def write_report(report: dict, out_dir: Path) -> Path:
-    """Write ``arith.json`` into ``out_dir`` (created if needed, atomically); returns its path."""
-    return files.write_text(Path(out_dir) / REPORT_FILE, json.dumps(report, indent=2, allow_nan=False) + "\n")
+    """Write the report into ``out_dir`` (created if needed, atomically) under :func:`report_file`; returns its path."""
+    return files.write_text(Path(out_dir) / report_file(report), json.dumps(report, indent=2, allow_nan=False) + "\n")

@@ -12,7 +12,7 @@ import torch
 from torch.func import functional_call, vmap
 
 from nalu_rl.analysis.arith_data import ArithConfig, ArithData, slice_sums, targets
-from nalu_rl.analysis.arith_models import StaticNet, stack_networks
+from nalu_rl.analysis.arith_models import RecurrentNet, StaticNet, stack_networks
 from nalu_rl.analysis.stats import wilson_interval
 from nalu_rl.nn import clip_weights_, sparsity_weight
 
@@ -36,7 +36,7 @@ def train_model(
             nets.append([])
             for s in range(cfg.seeds):
                 torch.manual_seed(cfg.seed * 1_000_003 + s)  # same init for a seed across tasks
-                nets[-1].append(StaticNet(spec, cfg.input_size, cfg.hidden_size))
+                nets[-1].append(make_net(spec, cfg))
     stacked = stack_networks(nets)
     params = dict(stacked.named_parameters())
     # inner vmap over seeds (own inputs), outer over tasks (the seed's inputs are shared, so
@@ -66,7 +66,7 @@ def train_model(
                         writer.add_scalar(f"{task}/{spec}/mse_train", _nan_median(train_mse[ti]), step)
         if step == cfg.steps:
             break
-        x = torch.empty(cfg.seeds, cfg.batch_size, cfg.input_size)
+        x = torch.empty(cfg.seeds, cfg.batch_size, *cfg.steps_of("train"), cfg.input_size)
         x.uniform_(*cfg.interpolation, generator=data.generator)
         target = targets(cfg.tasks, *slice_sums(x, data.a_mask, data.b_mask))
         pred, reg = forward(params, x)
@@ -80,6 +80,13 @@ def train_model(
         if bar is not None:
             bar.update(1)
     return torch.tensor(steps), torch.stack(errors["interpolation"]), torch.stack(errors["extrapolation"])
+
+
+def make_net(spec: str, cfg: ArithConfig) -> StaticNet | RecurrentNet:
+    """One network of model ``spec`` for the task ``cfg`` sets (static or recurrent)."""
+    if cfg.recurrent:
+        return RecurrentNet(spec, cfg.input_size, cfg.hidden_size, cfg.rnn_hidden_size, cfg.feedback)
+    return StaticNet(spec, cfg.input_size, cfg.hidden_size)
 
 
 def _mse(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

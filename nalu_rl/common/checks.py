@@ -44,6 +44,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "hidden_size": (1, 1 << 16),
     "eval_every": (1, 10**9),
     "test_size": (1, 1 << 24),
+    "length": (1, 10_000),  # steps of a recurrent arithmetic sequence
 }
 
 

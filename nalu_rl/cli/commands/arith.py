@@ -1,14 +1,15 @@
-"""``nalu-rl arith``: the static arithmetic benchmark of the arithmetic units (Trask et al. Table 1)."""
+"""``nalu-rl arith``: the arithmetic benchmark of the arithmetic units (Trask et al. Table 1), static or recurrent."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from nalu_rl.common.checks import int_type
 
 NAME = "arith"
-HELP = "static arithmetic benchmark of NAC, NALU, NAU, NMU and MLP baselines (paper Table 1)"
+HELP = "arithmetic benchmark of NAC, NALU, NAU, NMU against MLP (static) or LSTM/GRU (--recurrent) baselines (paper Table 1)"
 ORDER = 60
 
 
@@ -16,25 +17,45 @@ def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _int_flag(parser: argparse.ArgumentParser, flag: str, limit: str, default: int, help: str) -> None:
+    parser.add_argument(flag, type=int_type(limit), default=default, help=f"{help} (default {default})")
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nalu_rl.analysis.arith import DEFAULT_MODELS, TASKS, ArithConfig
+    from nalu_rl.analysis.arith import DEFAULT_MODELS, RECURRENT_MODELS, TASKS, ArithConfig
+    from nalu_rl.analysis.arith_data import TASK_DEFAULTS
+    from nalu_rl.analysis.arith_models import FEEDBACKS
 
     d = ArithConfig()
+    static, recurrent = TASK_DEFAULTS["static"], TASK_DEFAULTS["recurrent"]
+
+    def both(name: str) -> str:
+        return f"default {static[name]:g}; with --recurrent {recurrent[name]:g}"
     parser.epilog = (
         "The defaults are a quick CPU run. The later literature's protocol (Madsen & Johansen) is "
         "--steps 5000000 --warmup 0.2 0.4 --test-size 10000 --eval-every 1000 with many seeds."
     )
     parser.add_argument("--tasks", type=_names, default=d.tasks, metavar="LIST",
                         help=f"comma-separated tasks (default: all of {','.join(TASKS)})")
-    parser.add_argument("--models", type=_names, default=d.models, metavar="LIST",
-                        help="comma-separated models: linear, relu6, tanh (MLP baselines), a unit name "
-                             f"(both layers), or first-second units (default: {','.join(DEFAULT_MODELS)})")
+    parser.add_argument("--models", type=_names, default=None, metavar="LIST",
+                        help="comma-separated models: linear, relu6, tanh (MLP baselines; lstm, gru with --recurrent), "
+                             f"a unit name (both layers), or first-second units (default: {','.join(DEFAULT_MODELS)}; "
+                             f"with --recurrent {','.join(RECURRENT_MODELS)})")
+    parser.add_argument("--recurrent", action="store_true",
+                        help="the recurrent task (Table 1's second column): one input vector per step, a and b summed "
+                             "over the sequence; prints it beside the static table when OUT holds one")
+    _int_flag(parser, "--length", "length", d.length, "--recurrent: steps of a training sequence")
+    _int_flag(parser, "--extrapolation-length", "length", d.extrapolation_length, "--recurrent: steps of an extrapolation sequence")
+    parser.add_argument("--feedback", choices=FEEDBACKS, default=d.feedback,
+                        help="--recurrent unit cells: identity (h + unit(x_t): the cell accumulates) or learned "
+                             f"(unit over [x_t, h], as in stable-nalu) (default {d.feedback})")
+    _int_flag(parser, "--rnn-hidden-size", "hidden_size", d.rnn_hidden_size, "--recurrent: units of the LSTM and GRU baselines")
     parser.add_argument("--seeds", type=int_type("seeds"), default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
-    parser.add_argument("--steps", type=int_type("steps"), default=d.steps, help=f"training steps (default {d.steps})")
+    parser.add_argument("--steps", type=int_type("steps"), default=None, help=f"training steps ({both('steps')})")
     parser.add_argument("--batch-size", type=int_type("batch_size"), default=d.batch_size, help=f"(default {d.batch_size})")
-    parser.add_argument("--lr", type=float, default=d.learning_rate,
-                        help=f"Adam learning rate (default {d.learning_rate:g})")
-    parser.add_argument("--input-size", type=int_type("input_size"), default=d.input_size, help=f"length of x (default {d.input_size})")
+    parser.add_argument("--lr", type=float, default=None, help=f"Adam learning rate ({both('learning_rate')})")
+    parser.add_argument("--input-size", type=int_type("input_size"), default=None,
+                        help=f"length of x, or of each step's vector with --recurrent ({both('input_size')})")
     parser.add_argument("--subset-ratio", type=float, default=d.subset_ratio,
                         help=f"slice length as a fraction of the input size (default {d.subset_ratio})")
     parser.add_argument("--overlap-ratio", type=float, default=d.overlap_ratio,
@@ -49,10 +70,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=float, nargs=2, default=d.warmup, metavar=("START", "END"),
                         help="fractions of --steps over which the sparsity weight ramps from 0 to --sparsity "
                              "(default 0.4 0.7)")
-    parser.add_argument("--eval-every", type=int_type("eval_every"), default=d.eval_every,
-                        help=f"steps between evaluations (default {d.eval_every})")
-    parser.add_argument("--test-size", type=int_type("test_size"), default=d.test_size,
-                        help=f"samples per test set (default {d.test_size})")
+    _int_flag(parser, "--eval-every", "eval_every", d.eval_every, "steps between evaluations")
+    _int_flag(parser, "--test-size", "test_size", d.test_size, "samples per test set")
     parser.add_argument("--epsilon", type=float, default=d.epsilon,
                         help=f"success threshold: error of the eps-perfect solution (default {d.epsilon:g})")
     parser.add_argument("--seed", type=int_type("seed"), default=d.seed, help="base seed of data and initialisation (default 0)")
@@ -64,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from torch.utils.tensorboard import SummaryWriter
 
-    from nalu_rl.analysis.arith import ArithConfig, format_table, run_benchmark, write_report
+    from nalu_rl.analysis.arith import REPORT_FILE, ArithConfig, format_side_by_side, format_table, run_benchmark, write_report
     from nalu_rl.cli import UsageError
     from nalu_rl.common.errors import first_line
 
@@ -75,7 +94,9 @@ def run(args: argparse.Namespace) -> int:
             subset_ratio=args.subset_ratio, overlap_ratio=args.overlap_ratio, hidden_size=args.hidden_size,
             interpolation=tuple(args.interpolation), extrapolation=tuple(args.extrapolation),
             sparsity=args.sparsity, warmup=tuple(args.warmup), eval_every=args.eval_every,
-            test_size=args.test_size, epsilon=args.epsilon, seed=args.seed,
+            test_size=args.test_size, epsilon=args.epsilon, seed=args.seed, recurrent=args.recurrent,
+            length=args.length, extrapolation_length=args.extrapolation_length, feedback=args.feedback,
+            rnn_hidden_size=args.rnn_hidden_size,
         )
     except ValueError as err:
         raise UsageError(first_line(err)) from None
@@ -89,5 +110,13 @@ def run(args: argparse.Namespace) -> int:
         writer.add_text("arith/table", "```\n" + table + "\n```")
     path = write_report(report, args.out)
     print(table)
+    static = args.out / REPORT_FILE
+    if args.recurrent and static.is_file():
+        try:
+            side = format_side_by_side(json.loads(static.read_text()), report)
+        except (ValueError, KeyError, TypeError):
+            side = f"({static} is not a static arithmetic report: no side-by-side table)"
+        if side:
+            print(f"\n{side}")
     print(f"\nwrote {path} and TensorBoard events to {args.out} ({report['elapsed_s']:.0f} s)")
     return 0
