@@ -97,6 +97,9 @@ def test_config_rejects_static_baselines_and_unknown_feedback_for_the_recurrent_
         ArithConfig(models=("lstm",))
     with pytest.raises(ValueError, match="feedback must be one of"):
         ArithConfig(recurrent=True, feedback="sometimes")
+    for name, value in (("steps", 2.5), ("seeds", True), ("extrapolation_length", 10**6), ("length", 0)):
+        with pytest.raises(ValueError, match=f"{name} must be an integer in"):  # the table's bounds, in Python too
+            ArithConfig(recurrent=True, **{name: value})
 
 
 def test_cli_writes_the_recurrent_report_and_prints_it_beside_the_static_one(tmp_path, capsys):
@@ -106,6 +109,14 @@ def test_cli_writes_the_recurrent_report_and_prints_it_beside_the_static_one(tmp
     capsys.readouterr()
     assert main(["arith", "--recurrent", "--models", "nau,lstm", "--length", "4", "--extrapolation-length", "40", *common]) == 0
     printed = capsys.readouterr().out
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    scalars = set()
+    for events in tmp_path.glob("events.out.tfevents.*"):  # one file per run, both in OUT
+        acc = EventAccumulator(str(events))
+        acc.Reload()
+        scalars |= set(acc.Tags()["scalars"])
+    assert "add/nau/mse_extrapolation" in scalars and "recurrent/add/nau/mse_extrapolation" in scalars
     assert (tmp_path / "arith.json").is_file()  # the static report stays
     report = json.loads((tmp_path / "arith_recurrent.json").read_text())
     assert report["config"]["recurrent"] is True and report["config"]["extrapolation_length"] == 40

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import torch
 
 from nalu_rl.analysis.arith_models import DEFAULT_MODELS, FEEDBACKS, RECURRENT_MODELS, model_layers
+from nalu_rl.common.checks import check_int
 
 TASKS: dict[str, tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = {
     "add": ("a + b", lambda a, b: a + b),
@@ -76,11 +77,10 @@ class ArithConfig:
             raise ValueError("tasks and models must not be empty")
         for spec in self.models:
             model_layers(spec, self.recurrent)
-        positive = ("seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size",
-                    "length", "extrapolation_length", "rnn_hidden_size")  # fmt: skip
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        counts = ("seed", "seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size",
+                  "length", "extrapolation_length", "rnn_hidden_size")  # fmt: skip
+        for name in counts:  # the bounds every command and the Python API share
+            check_int(name, getattr(self, name))
         if self.learning_rate <= 0:
             raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
         if self.sparsity < 0:
@@ -110,6 +110,11 @@ class ArithConfig:
         if not self.recurrent:
             return ()
         return (self.extrapolation_length if test == "extrapolation" else self.length,)
+
+    @property
+    def tag_prefix(self) -> str:
+        """What TensorBoard tags start with, so that a static and a recurrent run can share one folder."""
+        return "recurrent/" if self.recurrent else ""
 
     def slice_sizes(self) -> tuple[int, int]:
         """(slice length, overlap length), floored as in the reference implementation."""

@@ -1,7 +1,8 @@
 """The models of the arithmetic benchmark: two layers, a pair of arithmetic units or an MLP baseline.
 
 The recurrent task's models read one input vector per step: a recurrent cell (an LSTM or GRU
-baseline, or an arithmetic unit over [x_t, h_{t-1}]) and, on its last state, an output layer.
+baseline, or an arithmetic unit that accumulates, or one over [x_t, h_{t-1}]: :class:`UnitCell`)
+and, on its last state, an output layer.
 """
 
 from __future__ import annotations

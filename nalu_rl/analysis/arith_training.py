@@ -60,10 +60,11 @@ def train_model(
                     errors[name].append(_mse(pred, t))
             if writer is not None:
                 for ti, task in enumerate(cfg.tasks):
+                    tag = f"{cfg.tag_prefix}{task}/{spec}"
                     for name in errors:
-                        writer.add_scalar(f"{task}/{spec}/mse_{name}", _nan_median(errors[name][-1][ti]), step)
+                        writer.add_scalar(f"{tag}/mse_{name}", _nan_median(errors[name][-1][ti]), step)
                     if train_mse is not None:
-                        writer.add_scalar(f"{task}/{spec}/mse_train", _nan_median(train_mse[ti]), step)
+                        writer.add_scalar(f"{tag}/mse_train", _nan_median(train_mse[ti]), step)
         if step == cfg.steps:
             break
         x = torch.empty(cfg.seeds, cfg.batch_size, *cfg.steps_of("train"), cfg.input_size)

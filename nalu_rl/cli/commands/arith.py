@@ -45,11 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="the recurrent task (Table 1's second column): one input vector per step, a and b summed "
                              "over the sequence; prints it beside the static table when OUT holds one")
     _int_flag(parser, "--length", "length", d.length, "--recurrent: steps of a training sequence")
-    _int_flag(parser, "--extrapolation-length", "length", d.extrapolation_length, "--recurrent: steps of an extrapolation sequence")
+    _int_flag(parser, "--extrapolation-length", "extrapolation_length", d.extrapolation_length, "--recurrent: steps of an extrapolation sequence")
     parser.add_argument("--feedback", choices=FEEDBACKS, default=d.feedback,
                         help="--recurrent unit cells: identity (h + unit(x_t): the cell accumulates) or learned "
                              f"(unit over [x_t, h], as in stable-nalu) (default {d.feedback})")
-    _int_flag(parser, "--rnn-hidden-size", "hidden_size", d.rnn_hidden_size, "--recurrent: units of the LSTM and GRU baselines")
+    _int_flag(parser, "--rnn-hidden-size", "rnn_hidden_size", d.rnn_hidden_size, "--recurrent: units of the LSTM and GRU baselines")
     parser.add_argument("--seeds", type=int_type("seeds"), default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
     parser.add_argument("--steps", type=int_type("steps"), default=None, help=f"training steps ({both('steps')})")
     parser.add_argument("--batch-size", type=int_type("batch_size"), default=d.batch_size, help=f"(default {d.batch_size})")
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     with SummaryWriter(log_dir=str(args.out)) as writer:
         report = run_benchmark(cfg, writer=writer, progress=not args.no_progress)
         table = format_table(report)
-        writer.add_text("arith/table", "```\n" + table + "\n```")
+        writer.add_text(f"arith/{cfg.tag_prefix}table", "```\n" + table + "\n```")
     path = write_report(report, args.out)
     print(table)
     static = args.out / REPORT_FILE
