@@ -128,6 +128,11 @@ def test_report_tabulates_success_beyond_30_and_report_t_selects(far_sweep, caps
     assert summary["agents"]["lstm_nac"]["success_vs_T"]["T"] == list(range(1, 31))
     assert "beyond 30" not in (far_sweep / rp.REPORT_FILE).read_text()
     assert summary["agents"]["lstm_nac"]["horizon_90"]["per_seed"] == [14, 30]  # the runs' own horizons
+    # A selection that ends below a run's horizon measures it anew: 30 over 1..30 is "≥20" over 1..20.
+    assert main(["report", str(far_sweep), "--t", "1-20", "--no-tensorboard"]) == 0
+    summary = json.loads((far_sweep / rp.SUMMARY_FILE).read_text())
+    assert summary["agents"]["lstm_nac"]["horizon_90"]["per_seed"] == [14, 20]
+    assert "≥30" not in (far_sweep / rp.REPORT_FILE).read_text()
     capsys.readouterr()
     for flags, message in ((["--t", "31-40"], "any of the T"), (["--t", "5-1"], "--t: T list")):
         assert main(["report", str(far_sweep), *flags]) == 2

@@ -49,7 +49,6 @@ PAPER_RANGE = (13, 20)
 # Evaluation start states are seeded far away from the small seeds training uses.
 EVAL_SEED_BASE = 1 << 40
 EPISODES_PER_SEED = 1 << 24
-MAX_EPISODES = EPISODES_PER_SEED
 MAX_BATCH = 1 << 16  # environments stepped at once; larger evaluations run in chunks of T values
 # A chunk of T values steps until its longest episode can end; episode limits within a chunk stay
 # within this factor of its shortest, so finished episodes cost at most as much again as live ones.
@@ -257,13 +256,18 @@ def summarize(
         "train_range": train_range,
         "policy": "sampled" if sample else "greedy",
         "results": [{k: r[k] for k in RESULT_KEYS if k in r} for r in results],
+        **run_measures(results, train_range[0]),
     }
-    for q in HORIZON_LEVELS:
-        doc[horizon_key(q)] = horizon(results, train_range[0], q)
-    doc["reward_horizon"] = reward_horizon(results)
-    doc["reward_13_20"] = paper_range_reward(results)
     doc.update(extra)
     return doc
+
+
+def run_measures(results: Sequence[dict[str, Any]], train_lo: int) -> dict[str, Any]:
+    """The per-run measures of ``results``: the exact-success horizons, the reward horizon and the reward over T = 13..20."""
+    measures: dict[str, Any] = {horizon_key(q): horizon(results, train_lo, q) for q in HORIZON_LEVELS}
+    measures["reward_horizon"] = reward_horizon(results)
+    measures["reward_13_20"] = paper_range_reward(results)
+    return measures
 
 
 # --------------------------------------------------------------------------- files

@@ -36,11 +36,13 @@ import numpy as np
 
 from nalu_rl.analysis import paper, report_tables
 from nalu_rl.analysis.evaluate import (
+    DEFAULT_TRAIN_RANGE,
     HORIZON_LEVELS,
     RESULT_FILE,
     REWARD_HORIZON_FROM,
     horizon_key,
     read_result,
+    run_measures,
 )
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
@@ -276,9 +278,16 @@ def make_report(
 
 
 def _select_t(found: list[tuple[Path, dict[str, Any]]], wanted: set[int], root: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """The runs with their results at the ``wanted`` T only; runs evaluated at none of them drop out."""
-    selected = [(path, {**doc, "results": [r for r in doc["results"] if r["T"] in wanted]}) for path, doc in found]
-    selected = [(path, doc) for path, doc in selected if doc["results"]]
+    """The runs with their results at the ``wanted`` T only, and their measures over those; runs evaluated at none drop out.
+
+    A horizon of 25 over T = 1..30 is "≥ 20" over T = 1..20, so the measures are taken anew.
+    """
+    selected = []
+    for path, doc in found:
+        results = [r for r in doc["results"] if r["T"] in wanted]
+        if results:
+            lo = (doc.get("train_range") or DEFAULT_TRAIN_RANGE)[0]
+            selected.append((path, {**doc, "results": results, **run_measures(results, lo)}))
     if not selected:
         raise ReportError(f"no run under {root} was evaluated at any of the T asked for")
     return selected
