@@ -131,3 +131,10 @@ def test_a_name_in_the_table_takes_its_bounds_from_the_table_only():
     with pytest.raises(TypeError, match="LIMITS"):
         int_type("frames", 1, 100)
     assert check_int("seed", SEED_MAX) == SEED_MAX
+
+
+def test_a_python_argument_named_otherwise_keeps_its_own_name_in_the_message():
+    from nalu_rl.analysis.play import play
+
+    with pytest.raises(ValueError, match=r"^episodes must be an integer in \[1, 100\], got 500"):
+        play("no-such-run", episodes=500)

@@ -32,7 +32,6 @@ LATE = (180, 90, 240)
 BAR = (90, 120, 220)
 KEY = 18  # pixels below the grid for the colour key
 BORDER = 4  # the outcome's frame around the grid on an episode's last frame
-MAX_EPISODES = 100
 
 
 def play(
@@ -65,7 +64,7 @@ def play(
 
     if instruction is not None:
         instruction = check_int("instruction", instruction)
-    check_int("gif_episodes", episodes)
+    check_int("episodes", episodes, limit="gif_episodes")
     check_int("seed", seed)
     check_int("scale", scale, 1, 16)
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:

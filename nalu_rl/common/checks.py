@@ -45,19 +45,25 @@ LIMITS: dict[str, tuple[int, int]] = {
     "eval_every": (1, 10**9),
     "test_size": (1, 1 << 24),
     "length": (1, 10_000),  # steps of a recurrent arithmetic sequence
+    "extrapolation_length": (1, 10_000),
+    "rnn_hidden_size": (1, 1 << 16),
 }
 
 
-def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None) -> int:
+def check_int(name: str, value: Any, lo: int | None = None, hi: int | None = None, *, limit: str | None = None) -> int:
     """``value`` as an int if it is an integer (not a bool) within its bounds; ValueError naming ``name`` otherwise.
 
-    The bounds of a name in :data:`LIMITS` come from the table, and only from there; any other
-    name needs ``lo`` (and optionally ``hi``).
+    The bounds of a name in :data:`LIMITS` (or of ``limit``, the table's name for an argument
+    called otherwise, such as ``play``'s ``episodes``) come from the table, and only from there;
+    any other name needs ``lo`` (and optionally ``hi``).
     """
-    if name in LIMITS:
+    key = name if limit is None else limit
+    if key in LIMITS:
         if lo is not None or hi is not None:
-            raise TypeError(f"{name} has its bounds in LIMITS: do not pass others")
-        lo, hi = LIMITS[name]
+            raise TypeError(f"{key} has its bounds in LIMITS: do not pass others")
+        lo, hi = LIMITS[key]
+    elif limit is not None:
+        raise KeyError(f"{limit} is not in LIMITS")
     elif lo is None:
         raise TypeError(f"{name} is not in LIMITS: pass its lower bound")
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < lo or (hi is not None and value > hi):
