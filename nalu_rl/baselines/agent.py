@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from nalu_rl.agents import runs
+from nalu_rl.agents.checkpoint import ZIP_MAGIC
 from nalu_rl.baselines.run_folder import AGENT_NAME, MODEL_FILE, checkpoint_path, model_path
 from nalu_rl.baselines.sb3 import require_sb3
 from nalu_rl.common.devices import resolve_device
@@ -67,10 +68,12 @@ class SB3Agent:
 
 def _unreadable(path: Path, err: Exception) -> str:
     """Why SB3 could not load ``path``, in the file's terms."""
-    if not path.stat().st_size:
+    with open(path, "rb") as fh:
+        head = fh.read(len(ZIP_MAGIC))
+    if not head:
         return "an empty file"
     if not zipfile.is_zipfile(path):
-        return "not a zip archive" if path.read_bytes()[:4] != b"PK\x03\x04" else "a damaged or truncated zip archive"
+        return "not a zip archive" if head != ZIP_MAGIC else "a damaged or truncated zip archive"
     return f"a zip archive SB3 cannot read: {first_line(err)}"
 
 
