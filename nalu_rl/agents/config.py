@@ -17,6 +17,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from nalu_rl import presets
+from nalu_rl.common.checks import check_int
 
 MODES = ("async", "sync")
 OPTIMIZERS = ("adam", "rmsprop")
@@ -80,8 +81,7 @@ class AgentConfig:
         if self.unit_to_heads and not CORES[self.core].has_unit:
             with_unit = sorted(name for name, core in CORES.items() if core.has_unit)
             raise ValueError(f"unit_to_heads needs a core with an arithmetic unit ({', '.join(with_unit)}), got {self.core!r}")
-        if isinstance(self.time_left_cap, bool) or not isinstance(self.time_left_cap, int) or self.time_left_cap < 0:
-            raise ValueError(f"time_left_cap must be an integer >= 0 (0: no cap), got {self.time_left_cap!r}")
+        check_int("time_left_cap", self.time_left_cap, 0)  # 0: no cap
         if self.time_left_cap and not CORES[self.core].reads_time_left:
             reading = sorted(name for name, core in CORES.items() if core.reads_time_left)
             raise ValueError(f"time_left_cap needs a core that reads the time left ({', '.join(reading)}), got {self.core!r}")

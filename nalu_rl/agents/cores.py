@@ -234,13 +234,12 @@ class LSTMClockCore(Core):
     """
 
     counts = True
-    countdown: bool
     time_left_cap: float | None = None
 
     def __init__(self, input_size: int, hidden_size: int, unit_size: int) -> None:
         super().__init__()
         self.unit = get_unit("nau")(1, unit_size)
-        self.cell = lstm_cell(input_size + unit_size if self.countdown else input_size + 1 + unit_size, hidden_size)
+        self.cell = lstm_cell(input_size + unit_size if self.reads_time_left else input_size + 1 + unit_size, hidden_size)
         self.sizes = [hidden_size, hidden_size, unit_size]
         self.output_size = hidden_size
         self.state_size = 2 * hidden_size + unit_size
@@ -248,7 +247,7 @@ class LSTMClockCore(Core):
     def forward(self, x, instruction, state):
         h, c, a = state.split(self.sizes, dim=1)
         a = a + self.unit(torch.ones_like(instruction))
-        if self.countdown:
+        if self.reads_time_left:
             left = instruction - a
             seen = [x, left if self.time_left_cap is None else left.clamp(max=self.time_left_cap)]
         else:
@@ -262,10 +261,9 @@ class LSTMClockCore(Core):
 
 @register("lstm_clock")
 class LSTMClock(LSTMClockCore):
-    countdown = False
+    reads_time_left = False
 
 
 @register("lstm_countdown")
 class LSTMCountdown(LSTMClockCore):
-    countdown = True
     reads_time_left = True
