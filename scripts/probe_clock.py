@@ -22,10 +22,10 @@ import argparse
 import torch
 
 from nalu_rl.agents import load_agent
-from nalu_rl.analysis.evaluate import start_seed
 from nalu_rl.analysis.t_values import parse_t_list
 from nalu_rl.envs.batched import TimedGridVecEnv
 from nalu_rl.envs.rules import episode_limit
+from nalu_rl.evaluation.engine import start_seed
 
 
 @torch.no_grad()

@@ -18,8 +18,8 @@ import argparse
 import torch
 
 from nalu_rl.agents import load_agent
-from nalu_rl.analysis.evaluate import start_seed
 from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.evaluation.engine import start_seed
 
 
 def nac_weights(core) -> torch.Tensor:

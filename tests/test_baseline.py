@@ -102,7 +102,7 @@ def test_training_beats_a_random_policy_by_far(tmp_path):
 
     A model that does not learn (learning_rate=1e-12, a frozen policy) stays below the bar, greedy or sampled.
     """
-    from nalu_rl.analysis.evaluate import evaluate
+    from nalu_rl.evaluation.engine import evaluate
 
     preset = tmp_path / "one_step.toml"
     preset.write_text('size = 2\nt_range = [1, 1]\nobs_mode = "grid"\nplacement = "reachable"\nreward = "exact"\n')
@@ -118,7 +118,7 @@ def test_training_beats_a_random_policy_by_far(tmp_path):
 
 
 def test_evaluate_accepts_the_peer(baseline_run):
-    from nalu_rl.analysis.evaluate import evaluate
+    from nalu_rl.evaluation.engine import evaluate
 
     agent = load_sb3_agent(baseline_run)
     results = evaluate(agent, [1, 5, 9], episodes=8, seed=0)

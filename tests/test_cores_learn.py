@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nalu_rl.agents import load_agent, train
-from nalu_rl.analysis.evaluate import evaluate
+from nalu_rl.evaluation.engine import evaluate
 
 SMALL = {"mode": "sync", "workers": 1, "envs_per_worker": 32, "progress": False}
 

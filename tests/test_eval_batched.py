@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from nalu_rl.analysis import evaluate as ev
 from nalu_rl.envs import rules
+from nalu_rl.evaluation import engine
 
 ENV = {"size": 5, "t_range": [5, 12], "obs_mode": "grid", "reward": "graded", "timing_penalty": 0.15}
 T_VALUES = [1, 3, 7, 12, 50, 200]
@@ -46,7 +46,7 @@ def plain_loop(agent, t: int, episodes: int, seed: int) -> dict:
     env = gymnasium.make("nalu_rl/TimedGrid-v0", **{**ENV, "placement": "reachable"})
     wins, arrivals, returns, paper = 0, [], [], []
     for j in range(episodes):
-        obs, _ = env.reset(seed=ev.start_seed(seed, j), options={"instruction": t})
+        obs, _ = env.reset(seed=engine.start_seed(seed, j), options={"instruction": t})
         state, total, done = None, np.float32(0), False
         while not done:
             batch = {k: torch.as_tensor(v)[None] for k, v in obs.items()}
@@ -69,7 +69,7 @@ def plain_loop(agent, t: int, episodes: int, seed: int) -> dict:
 
 def test_batched_evaluation_matches_a_plain_single_env_loop():
     episodes, seed = 24, 3
-    batched = {r["T"]: r for r in ev.evaluate(WalkAndWait(), T_VALUES, episodes, seed=seed)}
+    batched = {r["T"]: r for r in engine.evaluate(WalkAndWait(), T_VALUES, episodes, seed=seed)}
     for t in T_VALUES:
         want, got = plain_loop(WalkAndWait(), t, episodes, seed), batched[t]
         assert got["successes"] == want["successes"], t
@@ -83,17 +83,17 @@ def test_batched_evaluation_matches_a_plain_single_env_loop():
 def test_t_values_are_chunked_by_episode_length_and_results_do_not_depend_on_it(monkeypatch):
     t_values = [*range(1, 31), 50, 100, 200, 500, 1000]
     limit = lambda t: rules.episode_limit(t, 5, None)  # noqa: E731
-    chunks = ev._chunks(t_values, 1000, limit)
+    chunks = engine._chunks(t_values, 1000, limit)
     assert sorted(t for c in chunks for t in c) == t_values
-    assert all(limit(max(c)) <= ev.CHUNK_SPREAD * limit(min(c)) for c in chunks)
+    assert all(limit(max(c)) <= engine.CHUNK_SPREAD * limit(min(c)) for c in chunks)
     assert chunks == [list(range(1, 13)), list(range(13, 31)), [50, 100], [200], [500, 1000]]
-    assert all(len(c) <= 4 for c in ev._chunks(t_values, 4, limit))  # the batch cap still holds
+    assert all(len(c) <= 4 for c in engine._chunks(t_values, 4, limit))  # the batch cap still holds
 
     grouped = WalkAndWait()
-    results = ev.evaluate(grouped, [1000, *range(1, 31), 200, 50], 8)
+    results = engine.evaluate(grouped, [1000, *range(1, 31), 200, 50], 8)
     assert [r["T"] for r in results] == [1000, *range(1, 31), 200, 50]  # in the order asked for
-    monkeypatch.setattr(ev, "CHUNK_SPREAD", float("inf"))  # every T in one batch, as before chunking by length
+    monkeypatch.setattr(engine, "CHUNK_SPREAD", float("inf"))  # every T in one batch, as before chunking by length
     together = WalkAndWait()
-    assert ev.evaluate(together, [1000, *range(1, 31), 200, 50], 8) == results
+    assert engine.evaluate(together, [1000, *range(1, 31), 200, 50], 8) == results
     # finished episodes of the short T no longer step until T = 1000's limit
     assert grouped.steps * 5 < together.steps

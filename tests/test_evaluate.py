@@ -11,8 +11,9 @@ import pytest
 import torch
 
 from nalu_rl.analysis import evaluate as ev
-from nalu_rl.analysis.stats import wilson_interval
 from nalu_rl.cli import main
+from nalu_rl.common.intervals import wilson_interval
+from nalu_rl.evaluation import engine, measures
 
 GRID_ENV = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
 UP, DOWN, LEFT, RIGHT, PASS = range(5)
@@ -65,7 +66,7 @@ class RandomAgent(ScriptedTimer):
 
 
 def test_perfect_timer_succeeds_for_every_t():
-    results = ev.evaluate(ScriptedTimer(), range(1, 31), 50)
+    results = engine.evaluate(ScriptedTimer(), range(1, 31), 50)
     assert [r["T"] for r in results] == list(range(1, 31))
     for r in results:
         assert r["success_rate"] == 1.0 and r["successes"] == 50, r
@@ -77,7 +78,7 @@ def test_perfect_timer_succeeds_for_every_t():
 
 
 def test_saturating_counter_has_its_cap_as_horizon():
-    results = ev.evaluate(ScriptedTimer(cap=17), range(1, 26), 40)
+    results = engine.evaluate(ScriptedTimer(cap=17), range(1, 26), 40)
     by_t = {r["T"]: r for r in results}
     assert all(by_t[t]["success_rate"] == 1.0 for t in range(1, 18))
     assert all(by_t[t]["success_rate"] == 0.0 for t in range(18, 26))
@@ -88,7 +89,7 @@ def test_saturating_counter_has_its_cap_as_horizon():
 
 
 def test_rushing_agent_arrives_early():
-    results = ev.evaluate(ScriptedTimer(rush=True), [8, 20], 30)
+    results = engine.evaluate(ScriptedTimer(rush=True), [8, 20], 30)
     for r in results:  # on a 5x5 grid nothing is farther than 8 steps, so T=20 is always missed
         assert r["arrival_rate"] == 1.0 and r["mean_arrival_time"] <= 8
     assert results[1]["success_rate"] == 0.0 and results[1]["timing_mae"] >= 12
@@ -96,19 +97,19 @@ def test_rushing_agent_arrives_early():
 
 def test_identical_start_states_for_every_agent_and_distinct_episodes():
     a, b = ScriptedTimer(), RandomAgent()
-    ev.evaluate(a, [3, 20], 64, seed=5)
-    ev.evaluate(b, [3, 20], 64, seed=5, sample=True)
+    engine.evaluate(a, [3, 20], 64, seed=5)
+    engine.evaluate(b, [3, 20], 64, seed=5, sample=True)
     assert torch.equal(a.first_obs[0], b.first_obs[0])
     start = a.first_obs[0].view(2, 64, -1)
     assert len({tuple(row.tolist()) for row in start[1]}) > 10  # episodes differ from one another
     c = ScriptedTimer()
-    ev.evaluate(c, [3, 20], 64, seed=6)
+    engine.evaluate(c, [3, 20], 64, seed=6)
     assert not torch.equal(a.first_obs[0], c.first_obs[0])  # another evaluation seed, other episodes
 
 
 def test_chunking_does_not_change_results():
-    whole = ev.evaluate(ScriptedTimer(cap=9), range(1, 13), 20)
-    chunked = ev.evaluate(ScriptedTimer(cap=9), range(1, 13), 20, max_batch=50)
+    whole = engine.evaluate(ScriptedTimer(cap=9), range(1, 13), 20)
+    chunked = engine.evaluate(ScriptedTimer(cap=9), range(1, 13), 20, max_batch=50)
     assert whole == chunked
 
 
@@ -116,20 +117,20 @@ def test_greedy_is_deterministic_and_sampling_is_seeded():
     agent = RandomAgent()
     torch.manual_seed(123)
     before = torch.get_rng_state()
-    first = ev.evaluate(agent, range(1, 8), 40, sample=True, seed=1)
+    first = engine.evaluate(agent, range(1, 8), 40, sample=True, seed=1)
     assert torch.equal(torch.get_rng_state(), before)  # the global RNG is left alone
-    assert ev.evaluate(agent, range(1, 8), 40, sample=True, seed=1) == first
-    assert ev.evaluate(agent, range(1, 8), 40, sample=True, seed=2) != first
+    assert engine.evaluate(agent, range(1, 8), 40, sample=True, seed=1) == first
+    assert engine.evaluate(agent, range(1, 8), 40, sample=True, seed=2) != first
     timer = ScriptedTimer(cap=6)
-    assert ev.evaluate(timer, range(1, 10), 30) == ev.evaluate(timer, range(1, 10), 30)
+    assert engine.evaluate(timer, range(1, 10), 30) == engine.evaluate(timer, range(1, 10), 30)
 
 
 def test_arguments_are_validated():
     for bad in ([], [0], [1001]):
         with pytest.raises(ValueError):
-            ev.evaluate(ScriptedTimer(), bad, 10)
+            engine.evaluate(ScriptedTimer(), bad, 10)
     with pytest.raises(ValueError, match="episodes"):
-        ev.evaluate(ScriptedTimer(), [5], 0)
+        engine.evaluate(ScriptedTimer(), [5], 0)
 
 
 # --------------------------------------------------------------------------- horizons and statistics
@@ -144,14 +145,14 @@ def _results(rates: dict[int, float], episodes: int = 100) -> list[dict]:
 def test_horizon_on_hand_made_results():
     rates = {1: 0.2, 2: 0.95, 5: 1.0, 6: 0.95, 7: 0.9, 8: 0.89, 9: 0.95, 10: 0.6, 11: 0.49, 12: 0.7}
     res = _results(rates)
-    assert ev.horizon(res, 5, 0.9) == 7  # exactly 0.9 counts; the 0.89 at T=8 ends it despite T=9
-    assert ev.horizon(res, 5, 0.5) == 10
-    assert ev.horizon(res, 1, 0.9) is None  # the bottom of the training range itself falls short
-    assert ev.horizon(res, 2, 0.9) == 2  # T=3 was not evaluated: the scan stops at the gap
-    assert ev.horizon(_results({2: 0.95, 3: 0.1}), 2, 0.9) == 2
-    assert ev.horizon(res, 3, 0.5) is None  # bottom not evaluated
-    assert ev.horizon(_results({5: 1.0, 6: 1.0}), 5, 0.9) == 6  # censored at the top
-    assert ev.horizon([{"T": 5, "episodes": 10, "success_rate": 0.9}], 5, 0.9) == 5  # from the rate alone
+    assert measures.horizon(res, 5, 0.9) == 7  # exactly 0.9 counts; the 0.89 at T=8 ends it despite T=9
+    assert measures.horizon(res, 5, 0.5) == 10
+    assert measures.horizon(res, 1, 0.9) is None  # the bottom of the training range itself falls short
+    assert measures.horizon(res, 2, 0.9) == 2  # T=3 was not evaluated: the scan stops at the gap
+    assert measures.horizon(_results({2: 0.95, 3: 0.1}), 2, 0.9) == 2
+    assert measures.horizon(res, 3, 0.5) is None  # bottom not evaluated
+    assert measures.horizon(_results({5: 1.0, 6: 1.0}), 5, 0.9) == 6  # censored at the top
+    assert measures.horizon([{"T": 5, "episodes": 10, "success_rate": 0.9}], 5, 0.9) == 5  # from the rate alone
 
 
 def test_wilson_numbers():

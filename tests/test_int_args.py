@@ -109,7 +109,7 @@ def test_the_python_api_applies_the_same_limits(tmp_path, kwargs, argument):
 
 
 def test_sweeps_and_evaluation_apply_the_same_limits(tmp_path):
-    from nalu_rl.analysis.evaluate import evaluate
+    from nalu_rl.evaluation.engine import evaluate
     from nalu_rl.sweep.plan import plan_runs
 
     options = {"env": "fast", "frames": 4096, "episodes": 10, "t_min": 1, "t_max": 30, "out": tmp_path / "sweep"}

@@ -9,9 +9,9 @@ import pytest
 
 from nalu_rl.analysis import evaluate as ev
 from nalu_rl.analysis import report as rp
-from nalu_rl.analysis.stats import wilson_interval
 from nalu_rl.cli import main
 from nalu_rl.common import files
+from nalu_rl.common.intervals import wilson_interval
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

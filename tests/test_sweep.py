@@ -162,7 +162,7 @@ def test_plan_runs_gives_one_spec_per_run_and_the_peer_its_own_kind(tmp_path):
         ({"seeds": [1, 1]}, "seeds repeat"),
         ({"episodes": 0}, "episodes must be an integer in [1, "),
         ({"t_min": 7}, "t_min (7) must not exceed t_max (6)"),
-        ({"train_options": {"lr": 1}}, "unknown train option(s) ['lr']; allowed: mode, workers, envs_per_worker, overrides"),
+        ({"train_options": {"lr": 1}}, "unknown train option(s) ['lr']; allowed: mode, workers, envs_per_worker, eval_every, overrides"),
         ({"gpus_per_run": 0}, "gpus_per_run must be a number in (0, 64]"),
     ],
 )

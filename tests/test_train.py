@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import platform
 import signal
 import subprocess
 import sys
@@ -75,7 +76,7 @@ def test_a_short_run_learns_to_arrive_on_time(tmp_path):
     Waiting exactly T - distance steps before moving is what the task asks; a learner with a
     wrong sign, a broken return or a state that does not reset stays near the untrained rate.
     """
-    from nalu_rl.analysis.evaluate import evaluate
+    from nalu_rl.evaluation.engine import evaluate
 
     env = tmp_path / "small.toml"
     env.write_text('size = 3\nt_range = [2, 4]\nobs_mode = "grid"\n')
@@ -251,13 +252,23 @@ def test_config_json_records_provenance_and_a_resume_keeps_it(tmp_path):
     run_dir = train(agent="lstm", env="fast", frames=128, run_dir=tmp_path / "run", **SMALL)
     prov = json.loads((run_dir / "config.json").read_text())["provenance"]
     assert prov["version"] == __version__
-    assert prov["libraries"] == {"torch": torch.__version__, "gymnasium": gymnasium.__version__}
+    import numpy
+    import stable_baselines3
+
+    assert prov["libraries"]["torch"] == torch.__version__ and prov["libraries"]["gymnasium"] == gymnasium.__version__
+    assert prov["libraries"]["numpy"] == numpy.__version__ and prov["libraries"]["stable-baselines3"] == stable_baselines3.__version__
+    assert prov["python"] == platform.python_version()
+    kernels = prov["kernels"]
+    assert kernels["cpu_capability"] == torch.backends.cpu.get_cpu_capability() and kernels["cpu"]
+    assert set(kernels["variables"]) >= {"ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA"}
+    assert kernels["torch_threads"] >= 1
     assert prov["started"].endswith("+00:00") and prov["command"]
     git = subprocess.run(["git", "-C", str(Path(__file__).parents[1]), "rev-parse", "HEAD"], capture_output=True, text=True)
     assert prov["git_commit"].removesuffix("-dirty") == git.stdout.strip()  # the tests run from the checkout
     train(run_dir=run_dir, frames=256, resume=True, progress=False)
     config = json.loads((run_dir / "config.json").read_text())
     assert config["provenance"] == prov and [r["version"] for r in config["resumes"]] == [__version__]
+    assert config["resumes"][0]["kernels"]["cpu_capability"] == kernels["cpu_capability"]  # a resume on another machine shows
 
 
 def test_git_commit_is_none_outside_a_checkout_or_without_git(tmp_path, monkeypatch):

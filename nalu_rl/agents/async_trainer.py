@@ -23,6 +23,7 @@ from nalu_rl.agents import runs
 from nalu_rl.agents.checkpoint import PeriodicCheckpoints
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.errors import TrainingInterrupted, WorkerError
+from nalu_rl.agents.history import TrainingEvaluation
 from nalu_rl.agents.monitor import Monitor
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.planning import Plan
@@ -84,9 +85,16 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
     shared.share_memory()
     optimizer_state = share_optimizer_state(optimizer)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"])
+    evaluation = TrainingEvaluation(plan.run_dir, config, start, ckpt.get("elapsed", 0.0) if ckpt else 0.0, monitor.writer)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
     if not ckpt:
         checkpoints.save(shared, optimizer, 0, 0)
+    with torch.random.fork_rng(devices=[]):  # the evaluated copy: the shared weights move while it plays
+        snapshot = ActorCritic(config["env"], cfg)
+
+    def evaluate(at: int, done: int) -> Path:
+        snapshot.load_state_dict(shared.state_dict())
+        return evaluation.evaluate_and_save(snapshot, at, lambda: checkpoints.save(snapshot, optimizer, at, done))
 
     ctx = mp.get_context("spawn")
     frames, updates = ctx.Value("q", start), ctx.Value("q", start_updates)
@@ -124,12 +132,17 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
                 monitor.first_update(frames.value)
             if monitor.due():
                 monitor.log(frames.value, lr)
-            if checkpoints.due():
+            if evaluation.due(frames.value) and not stop.stopped:
+                evaluate(frames.value, updates.value)
+            elif checkpoints.due():
                 checkpoints.save(shared, optimizer, frames.value, updates.value)
             time.sleep(0.05)
         _drain(stats_queue, monitor)
         monitor.log(frames.value, lr)
-        path = checkpoints.save(shared, optimizer, frames.value, updates.value)
+        if evaluation.enabled and not stop.stopped and not evaluation.done_at(frames.value):
+            path = evaluate(frames.value, updates.value)
+        else:
+            path = checkpoints.save(shared, optimizer, frames.value, updates.value)
         if stop.stopped:
             raise TrainingInterrupted(stop.signum, frames.value, path)
     finally:

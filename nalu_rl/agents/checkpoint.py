@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -40,14 +41,18 @@ def save_checkpoint(
     updates: int,
     rng: dict[str, Any],
     core: str | None = None,
+    elapsed: float | None = None,
 ) -> Path:
     """Write a checkpoint so that ``path`` is either the old file or the complete new one, never partial.
 
-    ``core`` names the network's core, so that a checkpoint copied into another run says what it holds.
+    ``core`` names the network's core, so that a checkpoint copied into another run says what it holds;
+    ``elapsed`` is the run's training wall seconds so far (time to mastery reads it).
     """
     payload = {"format": FORMAT, "model": model, "optimizer": optimizer, "frames": frames, "updates": updates, "rng": rng}
     if core is not None:
         payload["core"] = core
+    if elapsed is not None:
+        payload["elapsed"] = float(elapsed)
     return files.write_with(Path(path), lambda tmp: torch.save(payload, tmp), fsync=True)
 
 
@@ -104,10 +109,14 @@ def _some(names: list[str], shown: int = 3) -> str:
 
 
 class PeriodicCheckpoints:
-    """A run's ``checkpoints/latest.pt``: saved when the trainer asks, and due every ``interval`` seconds."""
+    """A run's ``checkpoints/latest.pt``: saved when the trainer asks, and due every ``interval`` seconds.
 
-    def __init__(self, run_dir: Path, interval: float, core: str) -> None:
+    ``elapsed`` gives the run's training wall seconds, recorded in each checkpoint.
+    """
+
+    def __init__(self, run_dir: Path, interval: float, core: str, elapsed: Callable[[], float]) -> None:
         self.path, self.interval, self.core, self.last = runs.latest_checkpoint(run_dir), interval, core, time.monotonic()
+        self.elapsed = elapsed
 
     def due(self) -> bool:
         return time.monotonic() - self.last >= self.interval
@@ -116,5 +125,6 @@ class PeriodicCheckpoints:
         self.last = time.monotonic()
         model, state = net.state_dict(), optimizer.state_dict()
         return save_checkpoint(
-            self.path, model=model, optimizer=state, frames=frames, updates=updates, rng=rng_state(), core=self.core
+            self.path, model=model, optimizer=state, frames=frames, updates=updates, rng=rng_state(), core=self.core,
+            elapsed=self.elapsed(),
         )

@@ -12,6 +12,7 @@ from nalu_rl import __version__
 from nalu_rl.agents import runs
 from nalu_rl.agents.checkpoint import check_fits, load_checkpoint
 from nalu_rl.agents.config import MODES, AgentConfig, load_preset
+from nalu_rl.agents.history import EvalSettings
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
@@ -29,7 +30,8 @@ class TrainRequest:
     preset's ``[run]`` defaults (seed 0, device ``cpu``). ``overrides`` replaces
     hyper-parameters or run defaults by name (e.g. ``{"lr": 3e-4}``). With ``resume=True`` the
     run in ``run_dir`` continues from its latest checkpoint; ``frames`` may extend it.
-    ``checkpoint_interval`` is in seconds.
+    ``checkpoint_interval`` is in seconds. ``eval_every`` (frames; 0 or None: never, unless a resumed
+    run had it) evaluates extrapolation while training (agents/history.py).
     """
 
     agent: str | None = None
@@ -44,6 +46,7 @@ class TrainRequest:
     resume: bool = False
     overrides: dict[str, Any] | None = None
     checkpoint_interval: float = 300.0
+    eval_every: int | None = None
 
 
 @dataclass
@@ -92,6 +95,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
         "envs_per_worker": _first(request.envs_per_worker, defaults.get("envs_per_worker")),
         "device": request.device or "cpu",
         "version": __version__,
+        "eval": EvalSettings(every=_eval_every(request)).to_dict(),
     }
     config = runs.with_provenance(config)
     config["env"].setdefault("obs_mode", "pixels")
@@ -129,6 +133,8 @@ def _prepare_resume(request: TrainRequest) -> Plan:
         given = getattr(request, key)
         if given is not None:
             config[key] = given
+    if request.eval_every is not None:
+        config["eval"] = {**EvalSettings.of_run(config).to_dict(), "every": _eval_every(request)}
     config["version"] = __version__
     config = runs.with_resume(config, __version__)
     _check_run_settings(config)
@@ -145,6 +151,10 @@ def frames_warning(agent: str, frames: int, env: str | None = None) -> str | Non
     if not isinstance(preset_frames, int) or frames * LOW_FRAMES_FACTOR >= preset_frames:
         return None
     return f"warning: {frames:,} frames is far below the {preset_frames:,} the {name} preset trains with; expect little learning"
+
+
+def _eval_every(request: TrainRequest) -> int:
+    return 0 if request.eval_every is None else check_int("eval_every", request.eval_every, limit="eval_every_frames")
 
 
 def _first(*values):

@@ -7,11 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl.common import files
-from nalu_rl.common.provenance import command_line, provenance, utc_now
+from nalu_rl.common.provenance import command_line, kernels, libraries, provenance, utc_now
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.pt"
+BEST = "best.pt"  # chosen by the training range alone (agents/history.py)
 TENSORBOARD_DIR = "tb"
 ERRORS_DIR = "errors"
 DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --run-dir"
@@ -23,6 +24,10 @@ CONFIG_KEYS = (
 
 def latest_checkpoint(run_dir: Path) -> Path:
     return Path(run_dir) / CHECKPOINT_DIR / LATEST
+
+
+def best_checkpoint(run_dir: Path) -> Path:
+    return Path(run_dir) / CHECKPOINT_DIR / BEST
 
 
 def read_config(run_dir: Path) -> dict[str, Any]:
@@ -70,5 +75,5 @@ def with_provenance(config: dict[str, Any]) -> dict[str, Any]:
 
 def with_resume(config: dict[str, Any], version: str) -> dict[str, Any]:
     """A resumed run's config: its provenance kept, this session appended to ``resumes``."""
-    session = {"at": utc_now(), "version": version, "command": command_line()}
+    session = {"at": utc_now(), "version": version, "command": command_line(), "kernels": kernels(), "libraries": libraries()}
     return {**config, "resumes": [*config.get("resumes", []), session]}

@@ -5,10 +5,13 @@ Deterministic for a given seed and device: the same seed gives a bit-identical c
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
 from nalu_rl.agents.checkpoint import PeriodicCheckpoints, set_rng_state
 from nalu_rl.agents.errors import TrainingInterrupted
+from nalu_rl.agents.history import TrainingEvaluation
 from nalu_rl.agents.monitor import Monitor
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.planning import Plan
@@ -18,7 +21,11 @@ from nalu_rl.common.signals import StopSignals
 
 
 def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
-    """Train until the plan's frames or the first stop signal, then save a checkpoint (and raise on a signal)."""
+    """Train until the plan's frames or the first stop signal, then save a checkpoint (and raise on a signal).
+
+    With ``eval_every`` set, the network is evaluated at frame 0, every ``eval_every`` frames and at the end
+    (agents/history.py); the evaluation leaves torch's RNG as it found it, so the weights are the same without.
+    """
     cfg, config, ckpt = plan.agent_config, plan.config, plan.checkpoint
     device, total = torch.device(config["device"]), config["frames"]
     # The network is small: intra-op threads cost more in synchronisation than they save, and
@@ -37,9 +44,16 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
     collector = RolloutCollector(net, make_env(config, config["workers"] * config["envs_per_worker"], device), cfg, seed=stream)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"])
+    evaluation = TrainingEvaluation(plan.run_dir, config, frames, ckpt.get("elapsed", 0.0) if ckpt else 0.0, monitor.writer)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
+
+    def save() -> Path:
+        return checkpoints.save(net, optimizer, frames, updates)
+
     if not ckpt:
-        checkpoints.save(net, optimizer, frames, updates)
+        save()
+    if evaluation.due(frames):
+        evaluation.evaluate_and_save(net, frames, save)
     per_update = cfg.n_steps * collector.env.num_envs
     lr = learning_rate(cfg, frames, total)
     while frames < total and not stop.stopped:
@@ -50,10 +64,15 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         monitor.first_update(frames)
         if monitor.due():
             _log(collector.stats, monitor, frames, lr)
-        if checkpoints.due():
-            checkpoints.save(net, optimizer, frames, updates)
+        if evaluation.due(frames):
+            evaluation.evaluate_and_save(net, frames, save)
+        elif checkpoints.due():
+            save()
     _log(collector.stats, monitor, frames, lr)
-    path = checkpoints.save(net, optimizer, frames, updates)
+    if evaluation.enabled and not stop.stopped and not evaluation.done_at(frames):
+        path = evaluation.evaluate_and_save(net, frames, save)
+    else:
+        path = save()
     if stop.stopped:
         raise TrainingInterrupted(stop.signum, frames, path)
 

@@ -38,7 +38,7 @@ def train(request: TrainRequest | None = None, /, *, progress: bool = True, **fi
 
     The keywords are the fields of :class:`TrainRequest` (``agent``, ``env``, ``frames``, ``seed``,
     ``run_dir``, ``device``, ``mode``, ``workers``, ``envs_per_worker``, ``resume``, ``overrides``,
-    ``checkpoint_interval``), or pass one ``TrainRequest``; ``progress`` shows a progress bar.
+    ``checkpoint_interval``, ``eval_every``), or pass one ``TrainRequest``; ``progress`` shows a progress bar.
     Raises ``ValueError``/``FileNotFoundError`` for bad arguments before anything is written,
     :class:`TrainingInterrupted` after a signal, :class:`WorkerError` when a worker dies.
     """

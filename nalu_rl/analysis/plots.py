@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from nalu_rl.analysis import paper
-from nalu_rl.analysis.evaluate import HORIZON_LEVELS, REWARD_HORIZON_LEVEL, horizon_key
 from nalu_rl.analysis.t_values import is_contiguous
 from nalu_rl.common import files
+from nalu_rl.evaluation.measures import HORIZON_LEVELS, REWARD_HORIZON_LEVEL, horizon_key
 
 PAPER_HORIZONS = paper.HORIZONS
 _COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nac_input": "tab:brown", "lstm_nac_acc": "tab:pink",

@@ -35,18 +35,11 @@ from typing import Any
 import numpy as np
 
 from nalu_rl.analysis import paper, report_tables
-from nalu_rl.analysis.evaluate import (
-    DEFAULT_TRAIN_RANGE,
-    HORIZON_LEVELS,
-    RESULT_FILE,
-    REWARD_HORIZON_FROM,
-    horizon_key,
-    read_result,
-    run_measures,
-)
+from nalu_rl.analysis.evaluate import RESULT_FILE, read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
 from nalu_rl.common import files as atomic
+from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, HORIZON_LEVELS, REWARD_HORIZON_FROM, horizon_key, run_measures
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"

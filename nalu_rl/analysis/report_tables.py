@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from nalu_rl.analysis.evaluate import HORIZON_LEVELS, PAPER_RANGE, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL, horizon_key
 from nalu_rl.analysis.t_values import DEFAULT_T_RANGE
 from nalu_rl.analysis.text import NONE
+from nalu_rl.evaluation.measures import HORIZON_LEVELS, PAPER_RANGE, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL, horizon_key
 
 FAR_FROM = DEFAULT_T_RANGE[1]  # evaluated T above it get a table of their own
 

@@ -42,7 +42,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "batch_size": (1, 1 << 20),
     "input_size": (1, 1 << 16),
     "hidden_size": (1, 1 << 16),
-    "eval_every": (1, 10**9),
+    "eval_every": (1, 10**9),  # arithmetic steps
+    "eval_every_frames": (0, MAX_FRAMES),  # RL frames between in-training evaluations; 0: none
     "test_size": (1, 1 << 24),
     "length": (1, 10_000),  # steps of a recurrent arithmetic sequence
     "extrapolation_length": (1, 10_000),

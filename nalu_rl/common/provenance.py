@@ -1,7 +1,13 @@
-"""Where a run came from: the package's version and git commit, the libraries, the command line and the time."""
+"""Where a run came from: the package's version and git commit, the libraries, the float kernels, the command line, the time.
+
+The kernels are what can make two machines train different weights from one seed: the instruction
+set torch dispatches to, the variables that cap MKL's and oneDNN's, the CPU and torch's threads.
+"""
 
 from __future__ import annotations
 
+import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -11,12 +17,14 @@ from pathlib import Path
 from typing import Any
 
 PACKAGE = "nalu-rl"
-LIBRARIES = ("torch", "gymnasium")
+LIBRARIES = ("torch", "gymnasium", "numpy", "stable-baselines3", "sb3-contrib")
+# The variables that choose float kernels: ATen's dispatch, MKL's instruction set and its reproducibility mode, oneDNN's ISA.
+KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
 SOURCE = Path(__file__).resolve().parents[2]  # the folder holding the package: a git checkout when installed editable
 
 
 def provenance() -> dict[str, Any]:
-    """``{"version", "git_commit", "libraries", "command", "started"}`` for this process, now.
+    """``{"version", "git_commit", "python", "libraries", "kernels", "command", "started"}`` for this process, now.
 
     ``git_commit`` is the commit of the checkout the package runs from, with ``-dirty`` when it
     has uncommitted changes; None for an installed package or where git is missing.
@@ -24,10 +32,41 @@ def provenance() -> dict[str, Any]:
     return {
         "version": _version(PACKAGE),
         "git_commit": git_commit(SOURCE),
-        "libraries": {name: _version(name) for name in LIBRARIES},
+        "python": platform.python_version(),
+        "libraries": libraries(),
+        "kernels": kernels(),
         "command": command_line(),
         "started": utc_now(),
     }
+
+
+def libraries() -> dict[str, str | None]:
+    """The installed versions of the libraries a run's numbers depend on (None: not installed)."""
+    return {name: _version(name) for name in LIBRARIES}
+
+
+def kernels() -> dict[str, Any]:
+    """What chooses this process's float kernels: torch's dispatched CPU capability, the variables, the CPU, the threads."""
+    import torch
+
+    return {
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "variables": {name: os.environ.get(name) for name in KERNEL_VARIABLES},
+        "cpu": cpu_model(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+    }
+
+
+def cpu_model() -> str | None:
+    """The CPU's model name as the OS reports it (Linux: /proc/cpuinfo), else the platform's processor string."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
 
 
 def command_line() -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from nalu_rl.sweep.spec import RunSpec
 
-RUN_OPTIONS = ("mode", "workers", "envs_per_worker")  # the train_options that are run settings, not hyper-parameters
+RUN_OPTIONS = ("mode", "workers", "envs_per_worker", "eval_every")  # the train_options that are run settings, not hyper-parameters
 
 
 class RunKind(ABC):

@@ -27,6 +27,9 @@ ORDER = 10
 DEFAULT_AGENTS = ("lstm", "lstm_nac", "lstm_countdown")
 DEFAULT_SEEDS = 3
 DEFAULT_OUT = Path("runs") / "experiment"
+# One greedy evaluation (T 5..20, 30, 100 x 100 episodes) costs about 0.25 s on one core, what ~18k frames of
+# training cost: every 500k frames it adds about 4% (docs/FINDINGS.md, "Extrapolation measured while training").
+EVAL_EVERY = 500_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int_type("workers"), default=None, metavar="N", help="A3C workers per run (default: the preset's)")
     parser.add_argument("--envs-per-worker", type=int_type("envs_per_worker"), default=None, metavar="N",
                         help="environments per worker (default: the preset's)")  # fmt: skip
+    parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=EVAL_EVERY, metavar="FRAMES",
+                        help=f"evaluate each run every FRAMES frames while it trains, for the curves and time to mastery "
+                        f"(default {EVAL_EVERY:_}, about 4%% of training time; 0: never)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -78,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         records = run_sweep(
             agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
             out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
-            train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker},
+            train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
+                           "eval_every": args.eval_every},
         )  # fmt: skip
     except (FileNotFoundError, ValueError, ImportError) as err:
         raise UsageError(first_line(err)) from None

@@ -93,6 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a hyper-parameter of every agent preset (not the recurrent_ppo peer), e.g. --set lr=3e-4 (repeatable)",
     )  # fmt: skip
+    parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=None, metavar="FRAMES",
+                        help="evaluate every run greedily every FRAMES frames while it trains (default never; see nalu-rl train)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
 
 
@@ -119,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise UsageError(str(err)) from None
     warn_low_frames("sweep", args.agents, args.frames, args.env)
-    options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides}
+    options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides,
+               "eval_every": args.eval_every}
     try:
         records = run_sweep(
             args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,

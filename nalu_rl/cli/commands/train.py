@@ -30,6 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyper-parameter of the preset, e.g. --set lr=3e-4 (repeatable)")
     parser.add_argument("--checkpoint-interval", type=float, default=300.0, metavar="SECONDS", help="seconds between periodic checkpoints (default 300)")
+    parser.add_argument("--eval-every", type=int_type("eval_every_frames"), metavar="FRAMES",
+                        help="evaluate greedily every FRAMES frames while training (T 5..20, 30, 100; 0: never; default never, "
+                        "or as the resumed run had it): eval_history.csv, eval/ in TensorBoard, checkpoints/best.pt")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             agent=args.agent, env=args.env, frames=args.frames, seed=args.seed, run_dir=args.run_dir,
             device=args.device, mode=args.mode, workers=args.workers, envs_per_worker=args.envs_per_worker,
             resume=args.resume, overrides=overrides, checkpoint_interval=args.checkpoint_interval,
+            eval_every=args.eval_every,
         ))  # fmt: skip
     except (ValueError, FileNotFoundError) as err:
         raise UsageError(str(err)) from None
