@@ -183,7 +183,7 @@ def scripted_run(tmp_path, monkeypatch):
     (run / "config.json").write_text(json.dumps(config))
     from nalu_rl.agents import loading
 
-    def fake_load_agent(run_dir, device="cpu"):
+    def fake_load_agent(run_dir, device="cpu", checkpoint="latest"):
         if not (Path(run_dir) / "config.json").is_file():
             raise FileNotFoundError(f"not a run folder (no config.json): {run_dir}")
         agent = ScriptedTimer(cap=15)

@@ -144,3 +144,18 @@ def test_a_kill_between_the_writes_of_an_evaluation_resumes_whole(tmp_path, monk
     rows = history.read_history(run_dir)
     assert [r["frames"] for r in rows] == [r["frames"] for r in whole]
     assert load_checkpoint(runs.best_checkpoint(run_dir))["frames"] == history.best_row(rows)["frames"]
+
+
+def test_eval_says_which_checkpoint_it_scored(tmp_path, capsys):
+    from nalu_rl.analysis.evaluate import evaluate_run
+
+    run_dir = train(**SMALL, run_dir=tmp_path / "run", eval_every=EVERY, progress=False)
+    best = history.best_row(history.read_history(run_dir))
+    doc = evaluate_run(run_dir, t_min=5, t_max=6, episodes=2, checkpoint="best")
+    assert doc["checkpoint"] == "best" and doc["frames"] == best["frames"]
+    assert main(["eval", str(run_dir), "--t", "5-6", "--episodes", "2", "--quiet"]) == 0
+    assert f"scored latest.pt ({FRAMES:,} frames)" in capsys.readouterr().out
+    plain = train(**SMALL, run_dir=tmp_path / "plain", progress=False)
+    assert main(["eval", str(plain), "--checkpoint", "best", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "no best checkpoint" in err and "--eval-every" in err

@@ -31,8 +31,11 @@ from nalu_rl.common.devices import resolve_device
 RUN_LOADERS = "nalu_rl.run_loaders"
 
 
-def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Any:
-    """The agent of a run folder, from its ``config.json`` and ``checkpoints/latest.pt``.
+def load_agent(run_dir: str | Path, device: str | torch.device = "cpu", checkpoint: str = "latest") -> Any:
+    """The agent of a run folder, from its ``config.json`` and ``checkpoints/latest.pt`` (or ``best.pt``).
+
+    ``checkpoint="best"`` loads the checkpoint chosen by the training range during training
+    (``--eval-every``); ``agent.checkpoint`` says which was loaded and at how many frames.
 
     An :class:`Agent` for our runs; for a baseline run folder (``nalu-rl baseline``) the
     agent its registered loader returns (:class:`nalu_rl.baselines.SB3Agent`), which has the
@@ -42,22 +45,28 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> Any:
     for a damaged one or an unknown device.
     """
     run_dir = Path(run_dir)
+    path = runs.checkpoint_path(run_dir, checkpoint)
     config = runs.read_config(run_dir)
     loader = run_loader(config["agent"])
     if loader is not None:
+        if checkpoint != "latest":
+            raise ValueError(f"{run_dir} was trained by {config['agent']}, which keeps no {checkpoint} checkpoint")
         return loader(run_dir, device)
     dev = resolve_device(device)
-    path = runs.latest_checkpoint(run_dir)
+    if not path.is_file() and checkpoint == "best":
+        raise FileNotFoundError(f"{run_dir} has no best checkpoint ({path}): only runs trained with --eval-every keep one")
     if not path.is_file():
         raise FileNotFoundError(
             f"{run_dir} has no checkpoint yet ({path} not found): train it on with nalu-rl train --resume --run-dir {run_dir}"
         )
     agent_config = AgentConfig.of_run(config["agent_config"])
     network = ActorCritic(config["env"], agent_config)
-    checkpoint = load_checkpoint(path, map_location=dev)
-    check_fits(network, checkpoint, path, agent_config.core)
-    network.load_state_dict(checkpoint["model"])
-    return Agent(network, config, dev)
+    payload = load_checkpoint(path, map_location=dev)
+    check_fits(network, payload, path, agent_config.core)
+    network.load_state_dict(payload["model"])
+    agent = Agent(network, config, dev)
+    agent.checkpoint = {"name": checkpoint, "frames": int(payload["frames"])}
+    return agent
 
 
 def run_loader(agent: str) -> Callable[[Path, str | torch.device], Any] | None:

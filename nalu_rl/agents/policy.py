@@ -22,6 +22,7 @@ class Agent:
         self.network = network.to(device).eval()
         self.config = config
         self.device = device
+        self.checkpoint: dict[str, Any] | None = None  # {"name": "latest" | "best", "frames"} when loaded from a run folder
 
     def initial_state(self, batch_size: int) -> torch.Tensor:
         """The recurrent state at the start of an episode, (batch_size, state_size) on the agent's device."""

@@ -30,6 +30,16 @@ def best_checkpoint(run_dir: Path) -> Path:
     return Path(run_dir) / CHECKPOINT_DIR / BEST
 
 
+CHECKPOINTS = {"latest": latest_checkpoint, "best": best_checkpoint}  # what eval can score: the final weights, or the best
+
+
+def checkpoint_path(run_dir: Path, which: str) -> Path:
+    """``checkpoints/latest.pt`` (``which="latest"``) or ``checkpoints/best.pt`` (``"best"``); ValueError for another name."""
+    if which not in CHECKPOINTS:
+        raise ValueError(f"checkpoint must be one of {', '.join(CHECKPOINTS)}, got {which!r}")
+    return CHECKPOINTS[which](run_dir)
+
+
 def read_config(run_dir: Path) -> dict[str, Any]:
     """The run's ``config.json``; FileNotFoundError for a missing folder or file, ValueError if damaged."""
     run_dir = Path(run_dir)

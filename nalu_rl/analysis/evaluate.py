@@ -119,13 +119,15 @@ def evaluate_run(
     seed: int = 0,
     device: str = "cpu",
     progress: bool = False,
+    checkpoint: str = "latest",
 ) -> dict[str, Any]:
     """Evaluate the agent of ``run_dir`` for every T of ``t_values`` (or of t_min..t_max) and write the results there.
 
     ``t_values`` is a list of ints or text such as ``"1-30,50,100,200,500,1000"``
     (:func:`~nalu_rl.analysis.t_values.parse_t_list`); without it, the range t_min..t_max
     (default 1..30). Writes ``extrapolation.json`` / ``.csv`` / ``.png`` into the run folder and
-    logs to ``run_dir/tb``; returns the JSON document. FileNotFoundError for a missing run folder,
+    logs to ``run_dir/tb``; returns the JSON document, whose ``checkpoint`` says which was scored
+    (``latest``, the final weights, or ``best``, chosen by the training range) and at how many frames. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
     from nalu_rl.agents import loading
@@ -138,14 +140,15 @@ def evaluate_run(
     check_int("seed", seed)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
-    agent = loading.load_agent(run_dir, device=device)
+    agent = loading.load_agent(run_dir, device=device, checkpoint=checkpoint)
     config = dict(getattr(agent, "config", None) or {})
     env = dict(config.get("env") or {})
     train_range = tuple(env.get("t_range") or DEFAULT_TRAIN_RANGE)
     results = evaluate(
         agent, t_values, episodes, sample=sample, seed=seed, env_kwargs=env, device=device, progress=progress
     )
-    frames = config.get("frames")
+    scored = getattr(agent, "checkpoint", None) or {"name": checkpoint, "frames": config.get("frames")}
+    frames = scored["frames"]
     doc = summarize(
         results,
         agent=config.get("agent", run_dir.name),
@@ -154,11 +157,12 @@ def evaluate_run(
         sample=sample,
         eval_seed=seed,
         frames=frames,
+        checkpoint=scored["name"],
     )
     files.write_json(run_dir / RESULT_FILE, doc)
     write_csv(run_dir / CSV_FILE, results)
     frames_text = f", {frames:,} frames" if isinstance(frames, int) and not isinstance(frames, bool) else ""
-    fig = plots.run_figure(doc, title=f"{run_dir.name}: {doc['agent']}, seed {doc['seed']}{frames_text}")
+    fig = plots.run_figure(doc, title=f"{run_dir.name}: {doc['agent']}, seed {doc['seed']}, {scored['name']} checkpoint{frames_text}")
     plots.save(fig, run_dir / FIGURE_FILE)
     step = int(frames) if isinstance(frames, int) and not isinstance(frames, bool) else 0
     log_tensorboard(run_dir / TENSORBOARD_DIR, doc, plots.to_image(fig), step=step)

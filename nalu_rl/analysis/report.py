@@ -14,8 +14,14 @@
   and the exact-success horizons (median and range over seeds), then the same per run, and
   exact success at each evaluated T beyond 30 (runs evaluated with a T list such as
   ``1-30,50,100,200,500,1000``);
+* ``training_curves.png`` / ``training_curves.csv`` — for runs trained with ``--eval-every``: the
+  paper's reward over T = 13..20 and success over T = 8..12 against frames, and a table of time to
+  mastery in ``report.md`` (:mod:`nalu_rl.analysis.training_curves`);
 * ``summary.json`` — the numbers behind them;
 * TensorBoard events under ``tb/`` (figures, the table as text, horizons).
+
+``report.md`` says which checkpoint each table scored, and warns when its runs were trained under
+different float kernels (CPU capability, MKL/oneDNN variables) or library versions.
 
 Bands and intervals over seeds are 95% stratified bootstrap intervals (rliable, Agarwal et al.
 2021), with the interquartile mean beside the mean; a single run is drawn without a band, and
@@ -25,6 +31,7 @@ past the training range (a T list, or T > 60), the figures put T on a log axis.
 
 from __future__ import annotations
 
+import json
 import math
 import statistics
 import warnings
@@ -34,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from nalu_rl.analysis import paper, report_tables
+from nalu_rl.analysis import paper, report_tables, training_curves
 from nalu_rl.analysis.evaluate import RESULT_FILE, read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
@@ -239,13 +246,25 @@ def make_report(
     for name, g in groups.items():
         summary["agents"][name]["runs"] = [names[id(d)] for d in g["runs"]]
     text = report_tables.markdown(summary)
+    summary["checkpoints"] = _scored(docs)
+    summary["warnings"] = provenance_warnings([path for path, _ in found])
+    by_agent = training_curves.collect([(group_name(doc), doc.get("seed"), path) for path, doc in found])
+    training = training_curves.summarize(by_agent) if by_agent else {}
+    summary["training"] = training
     heading = f"# {title}\n\n" if title else "# Timing extrapolation report\n\n"
+    notes = "".join(f"> **Warning:** {w}\n\n" for w in summary["warnings"])
     body = (
         heading
-        + f"{len(docs)} evaluated run(s) under `{root}`; training range T = {train_range[0]}–{train_range[1]}.\n\n"
+        + f"{len(docs)} evaluated run(s) under `{root}`; training range T = {train_range[0]}–{train_range[1]}; "
+        + f"scored: {summary['checkpoints']}.\n\n"
+        + notes
         + text
         + f"\n![the paper's measure, success and arrival time vs T]({COMBINED_FIGURE})\n"
     )
+    if training:
+        body += ("\n## Extrapolation over training\n\n" + training_curves.mastery_markdown(training)
+                 + "\n" + training_curves.late_markdown(training)
+                 + f"\n![reward over T = 13..20 and success over T = 8..12 against frames]({training_curves.CURVES_FIGURE})\n")
     files = {
         "report": root / REPORT_FILE,
         "summary": root / SUMMARY_FILE,
@@ -262,12 +281,51 @@ def make_report(
         "reward": plots.reward_figure(groups, train_range),
         "figure": plots.combined_figure(groups, train_range, title=title),
     }
+    if training:
+        files["training_curves"] = root / training_curves.CURVES_FIGURE
+        files["training_csv"] = root / training_curves.CURVES_CSV
+        figures["training_curves"] = training_curves.figure(by_agent, training, title=title)
+        training_curves.write_csv(files["training_csv"], by_agent)
     for key, fig in figures.items():
         plots.save(fig, files[key])
     if tensorboard:
         _log_tensorboard(root / TENSORBOARD_DIR, summary, text, figures)
         files["tensorboard"] = root / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
+
+
+def _scored(docs: Sequence[dict[str, Any]]) -> str:
+    """Which checkpoint the runs' results scored, in words: results made before 0.4 scored the final weights too."""
+    names = sorted({d.get("checkpoint", "latest") for d in docs})
+    text = {"latest": "the final checkpoint (latest.pt)", "best": "the best checkpoint by T = 8..12 (best.pt)"}
+    return " and ".join(text[n] for n in names) + (" (mixed across runs)" if len(names) > 1 else "")
+
+
+def provenance_warnings(run_dirs: Sequence[Path]) -> list[str]:
+    """One line per provenance field on which the runs differ (CPU capability, kernel variables, library versions).
+
+    Runs whose config.json predates these fields (or the peer's) are not counted.
+    """
+    seen: dict[str, dict[str, list[str]]] = {}
+    for run_dir in run_dirs:
+        try:
+            config = json.loads((Path(run_dir) / "config.json").read_text())
+        except (OSError, ValueError):
+            continue
+        prov = config.get("provenance") if isinstance(config, dict) else None
+        if not isinstance(prov, dict) or not isinstance(prov.get("kernels"), dict):
+            continue
+        kernels = prov["kernels"]
+        fields = {"CPU capability": kernels.get("cpu_capability"), "Python": prov.get("python")}
+        fields.update({name: value for name, value in (kernels.get("variables") or {}).items()})
+        fields.update({name: value for name, value in (prov.get("libraries") or {}).items()})
+        for field, value in fields.items():
+            seen.setdefault(field, {}).setdefault(str(value if value is not None else "unset"), []).append(Path(run_dir).name)
+    return [
+        f"the runs differ in {field}: " + "; ".join(f"{value} ({len(names)} run{'s' if len(names) > 1 else ''}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+                                                   for value, names in values.items())
+        for field, values in seen.items() if len(values) > 1
+    ]  # fmt: skip
 
 
 def _select_t(found: list[tuple[Path, dict[str, Any]]], wanted: set[int], root: Path) -> list[tuple[Path, dict[str, Any]]]:

@@ -13,7 +13,7 @@ BOOTSTRAP_SEED = 0
 
 
 def _interval_estimates(scores, func):
-    """rliable's stratified bootstrap of ``func`` over the runs (rows) of a (runs, tasks) score matrix."""
+    """rliable's stratified bootstrap of ``func`` over the runs (rows) of a (runs, tasks) score matrix, or of a pair of them."""
     from rliable import library as rly  # imported here: it pulls in scipy, pandas and arch, which only reports need
 
     # rliable's stratified resampling draws from NumPy's global RNG whatever random_state it is
@@ -23,8 +23,9 @@ def _interval_estimates(scores, func):
         np.random.seed(BOOTSTRAP_SEED)
         with warnings.catch_warnings():  # arch deprecates the RandomState that rliable passes on
             warnings.simplefilter("ignore", FutureWarning)
+            data = tuple(np.asarray(m, dtype=float) for m in scores) if isinstance(scores, tuple) else np.asarray(scores, dtype=float)
             point, interval = rly.get_interval_estimates(
-                {"x": np.asarray(scores, dtype=float)}, func, reps=BOOTSTRAP_REPS,
+                {"x": data}, func, reps=BOOTSTRAP_REPS,
                 random_state=np.random.RandomState(BOOTSTRAP_SEED),
             )  # fmt: skip
     finally:
@@ -61,3 +62,16 @@ def seed_aggregates(values) -> dict:
     )
     point, lo, hi = (np.round(a.astype(float), 4).tolist() for a in (point, interval[0], interval[1]))
     return {"mean": point[0], "iqm": point[1], "mean_ci95": [lo[0], hi[0]], "iqm_ci95": [lo[1], hi[1]]}
+
+
+def probability_of_improvement(x, y) -> dict:
+    """rliable's P(X > Y) for one score per seed of two agents, with its 95% stratified bootstrap interval.
+
+    The probability that a run of X scores higher than a run of Y (ties count half), over every pair of their seeds.
+    """
+    from rliable import metrics
+
+    x, y = np.asarray(x, dtype=float)[:, None], np.asarray(y, dtype=float)[:, None]
+    point, interval = _interval_estimates((x, y), metrics.probability_of_improvement)
+    lo, hi = np.ravel(interval)
+    return {"p": round(float(point), 4), "ci95": [round(float(lo), 4), round(float(hi), 4)]}

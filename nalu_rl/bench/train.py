@@ -5,7 +5,8 @@ worker spawning and checkpoints included), so the figure is what a user gets. Re
 (MultiInputLstmPolicy, LSTM 64, 16 environments, n_steps 64, 4 epochs) trains on the same
 environment in its own process, timed the same way, on the CPU with one torch thread (its
 fastest setting on a small CPU: more threads only add synchronisation to its small matrices).
-The machine may be shared: compare the ratios within one run.
+The machine may be shared: compare the ratios within one run. ``--portable`` and ``--eval-every``
+time each configuration again with portable kernels or with in-training evaluation, for their cost.
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated MODE:WORKERSxENVS (default on CPU {CPU_CONFIGS}; on CUDA {GPU_CONFIGS})",
     )
     parser.add_argument("--ppo-frames", type=int_type("ppo_frames", 0, MAX_FRAMES), default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
+    parser.add_argument("--portable", action="store_true",
+                        help="also time every configuration with --portable-kernels (the cost of the same bits on any x86-64 CPU)")
+    parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=0, metavar="FRAMES",
+                        help="also time every configuration evaluating every FRAMES frames while training (the cost of the curves)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
 
 
@@ -69,12 +74,19 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     if args.ppo_frames:
         frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames)
-        rows.append({"trainer": "sb3-contrib RecurrentPPO", "mode": "-", "envs": "16", "device": "cpu", "frames": frames, "wall_s": wall})
+        rows.append({"trainer": "sb3-contrib RecurrentPPO", "mode": "-", "envs": "16", "device": "cpu", "variant": "native",
+                     "frames": frames, "wall_s": wall})
+    variants = {"native": []}
+    if args.portable:
+        variants["portable"] = ["--portable-kernels"]
+    if args.eval_every:
+        variants[f"eval/{args.eval_every:.0e}".replace("+0", "")] = ["--eval-every", str(args.eval_every)]
     for agent in agents:
         for mode, workers, envs in configs:
-            frames, wall = _time_nalu_train(agent, args.env, device, args.frames, mode, workers, envs)
-            rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "mode": mode, "envs": f"{workers}x{envs}", "device": device,
-                         "frames": frames, "wall_s": wall})  # fmt: skip
+            for variant, extra in variants.items():
+                frames, wall = _time_nalu_train(agent, args.env, device, args.frames, mode, workers, envs, extra)
+                rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "mode": mode, "envs": f"{workers}x{envs}", "device": device,
+                             "variant": variant, "frames": frames, "wall_s": wall})  # fmt: skip
     ppo_sps = rows[0]["frames"] / rows[0]["wall_s"] if args.ppo_frames else None
     for row in rows:
         row["steps_per_s"] = row["frames"] / row["wall_s"]
@@ -85,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _time_nalu_train(agent: str, env: str, device: str, frames: int, mode: str, workers: int, envs: int) -> tuple[int, float]:
+def _time_nalu_train(
+    agent: str, env: str, device: str, frames: int, mode: str, workers: int, envs: int, extra: list[str]
+) -> tuple[int, float]:
     import torch
 
     with tempfile.TemporaryDirectory(prefix="nalu-rl-bench-") as tmp:
@@ -93,7 +107,7 @@ def _time_nalu_train(agent: str, env: str, device: str, frames: int, mode: str, 
         cmd = [
             sys.executable, "-m", "nalu_rl", "train", "--agent", agent, "--env", env, "--frames", str(frames),
             "--mode", mode, "--workers", str(workers), "--envs-per-worker", str(envs), "--device", device,
-            "--run-dir", str(run_dir), "--no-progress",
+            "--run-dir", str(run_dir), "--no-progress", *extra,
         ]  # fmt: skip
         start = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -128,12 +142,12 @@ def _time_recurrent_ppo(env: str, frames: int) -> tuple[int, float]:
 def _table(rows: list[dict], env: str, cores: int | None) -> str:
     lines = [
         f"nalu-rl bench train: env preset {env!r}, {cores} CPU cores; whole processes timed (start-up included)",
-        f"{'trainer':<26} {'mode':<6} {'envs':>9} {'device':<7} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
+        f"{'trainer':<26} {'mode':<6} {'envs':>9} {'device':<7} {'variant':<9} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
     ]
     for r in rows:
         ratio = f"{r['vs_ppo']:.1f}" if r["vs_ppo"] is not None else "-"
         lines.append(
-            f"{r['trainer']:<26} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['frames']:>11,} "
+            f"{r['trainer']:<26} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['variant']:<9} {r['frames']:>11,} "
             f"{r['wall_s']:>8.1f} {r['steps_per_s']:>12,.0f} {ratio:>7}"
         )
     return "\n".join(lines)

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from nalu_rl import __version__
 from nalu_rl.cli import commands
+from nalu_rl.common import kernels
 
 
 class UsageError(Exception):
@@ -49,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if kernels.FLAG in (sys.argv[1:] if argv is None else argv):
+        try:  # before the commands' modules load torch
+            kernels.pin()
+        except RuntimeError as err:
+            print(f"nalu-rl: error: {err}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

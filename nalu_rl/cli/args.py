@@ -70,3 +70,12 @@ def warn_low_frames(command: str, agents: Sequence[str], frames: int | None, env
             continue
         if warning:
             print(f"nalu-rl {command}: {warning}", file=sys.stderr)
+
+
+def add_portable_argument(parser: argparse.ArgumentParser) -> None:
+    """``--portable-kernels``: acted on by :func:`nalu_rl.cli.main` before torch loads; here for --help and parsing."""
+    from nalu_rl.common.kernels import FLAG, PORTABLE
+
+    settings = ", ".join(f"{k}={v}" for k, v in PORTABLE.items())
+    parser.add_argument(FLAG, action="store_true",
+                        help=f"float kernels that give the same bits on any x86-64 CPU, slower ({settings}); recorded in config.json")

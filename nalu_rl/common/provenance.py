@@ -49,7 +49,10 @@ def kernels() -> dict[str, Any]:
     """What chooses this process's float kernels: torch's dispatched CPU capability, the variables, the CPU, the threads."""
     import torch
 
+    from nalu_rl.common.kernels import pinned
+
     return {
+        "portable": pinned(),
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "variables": {name: os.environ.get(name) for name in KERNEL_VARIABLES},
         "cpu": cpu_model(),

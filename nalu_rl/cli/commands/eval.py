@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="evaluation seed: picks the start states (and the action samples with --sample); default 0",
     )  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    parser.add_argument("--checkpoint", choices=("latest", "best"), default="latest",
+                        help="latest: the final weights (default); best: chosen by success on T 8..12 while training (--eval-every)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
 
 
@@ -50,12 +52,13 @@ def run(args: argparse.Namespace) -> int:
     try:
         doc = evaluate_run(
             args.run, t_values=t_values, episodes=args.episodes, sample=args.sample,
-            seed=args.seed, device=args.device, progress=not args.quiet,
+            seed=args.seed, device=args.device, progress=not args.quiet, checkpoint=args.checkpoint,
         )  # fmt: skip
     except (FileNotFoundError, ValueError) as err:
         raise UsageError(first_line(err)) from None
     if not args.quiet:
         print(format_results(doc))
+    print(f"scored {doc['checkpoint']}.pt ({show(doc['frames'], ',')} frames)")
     print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {show(doc['horizon_90'])}, horizon_50 = {show(doc['horizon_50'])}")
     for name in (RESULT_FILE, CSV_FILE, FIGURE_FILE):
         print(args.run / name)

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, warn_low_frames
+from nalu_rl.cli.args import add_eval_arguments, add_portable_argument, check_device, check_range, warn_low_frames
 from nalu_rl.cli.commands.sweep import add_agents_argument
 from nalu_rl.common.checks import int_type
 from nalu_rl.envs import DEFAULT_PRESET
@@ -53,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=EVAL_EVERY, metavar="FRAMES",
                         help=f"evaluate each run every FRAMES frames while it trains, for the curves and time to mastery "
                         f"(default {EVAL_EVERY:_}, about 4%% of training time; 0: never)")
+    add_portable_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 

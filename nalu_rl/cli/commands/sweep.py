@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from nalu_rl.analysis.text import show
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range, warn_low_frames
+from nalu_rl.cli.args import add_eval_arguments, add_portable_argument, check_device, check_range, warn_low_frames
 from nalu_rl.common.checks import check_int, int_type, parse_int
 
 NAME = "sweep"
@@ -95,6 +95,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=None, metavar="FRAMES",
                         help="evaluate every run greedily every FRAMES frames while it trains (default never; see nalu-rl train)")
+    add_portable_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
 
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from nalu_rl.cli import UsageError
+from nalu_rl.cli.args import add_portable_argument
 from nalu_rl.common.checks import int_type
 
 NAME = "train"
@@ -33,6 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), metavar="FRAMES",
                         help="evaluate greedily every FRAMES frames while training (T 5..20, 30, 100; 0: never; default never, "
                         "or as the resumed run had it): eval_history.csv, eval/ in TensorBoard, checkpoints/best.pt")
+    add_portable_argument(parser)
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 

@@ -1,0 +1,223 @@
+"""Extrapolation over training: the in-training evaluations of a report's runs, aligned on frames, and time to mastery.
+
+Each run trained with ``--eval-every`` holds ``eval_history.csv`` (:mod:`nalu_rl.agents.history`).
+Per agent this module draws the paper's reward over T = 13..20 and exact success over T = 8..12
+against frames — one thin line per seed, the mean over seeds with its 95% stratified bootstrap
+band — writes the rows of every run into one long CSV, and tabulates **time to mastery**: the
+first evaluation at which greedy exact success is >= 0.9 at every T = 8..12, in frames and in
+training wall seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nalu_rl.agents.history import SUMMARY_COLUMNS, read_history
+from nalu_rl.analysis.stats import per_task_mean_ci, probability_of_improvement, seed_aggregates
+from nalu_rl.analysis.text import NONE
+from nalu_rl.common import files
+from nalu_rl.evaluation.measures import MASTERY_LEVEL, MASTERY_RANGE, PAPER_RANGE
+
+CURVES_FIGURE = "training_curves.png"
+CURVES_CSV = "training_curves.csv"
+# (history column, what the figure's panel says)
+PANELS = (
+    ("reward_13_20", f"paper's reward, mean over T = {PAPER_RANGE[0]}..{PAPER_RANGE[1]} (extrapolation)"),
+    ("success_8_12", f"exact success, mean over T = {MASTERY_RANGE[0]}..{MASTERY_RANGE[1]} (training range)"),
+)
+GRID_POINTS = 101  # where the seeds' curves are compared (linear interpolation between evaluations)
+# A run's extrapolation at its budget: the mean reward over T = 13..20 of its last LATE evaluations (docs/PROTOCOL.md):
+# one checkpoint is a noisy sample, the reward swings between neighbouring ones once the training range is mastered.
+LATE = 10
+# The comparison the paper makes: its NAC agent against its LSTM.
+PAIR = ("lstm_nac", "lstm")
+
+
+def collect(runs: list[tuple[str, Any, Path]]) -> dict[str, list[dict[str, Any]]]:
+    """Per agent, ``{"seed", "run", "rows"}`` for every ``(agent, seed, run folder)`` that has an evaluation history."""
+    by_agent: dict[str, list[dict[str, Any]]] = {}
+    for agent, seed, run_dir in runs:
+        rows = read_history(run_dir)
+        if rows:
+            by_agent.setdefault(agent, []).append({"seed": seed, "run": run_dir, "rows": rows})
+    return by_agent
+
+
+def mastery(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first evaluation that mastered the training range: ``{"frames", "elapsed_s"}`` (None, None where none did)."""
+    first = next((row for row in rows if row.get("mastered")), None)
+    return {"frames": None if first is None else first["frames"], "elapsed_s": None if first is None else first["elapsed_s"]}
+
+
+def _median_worst(values: list[float | None]) -> tuple[float | None, float | None]:
+    """Median and worst over seeds, a seed that never mastered counting as slower than any that did (None)."""
+    ranked = [np.inf if v is None else float(v) for v in values]
+    median, worst = statistics.median(ranked), max(ranked)
+    return (None if np.isinf(median) else median), (None if np.isinf(worst) else worst)
+
+
+def summarize(by_agent: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Per agent: the curves on a common frame grid (mean and 95% band over seeds) and time to mastery per seed."""
+    out: dict[str, Any] = {}
+    for agent, runs in by_agent.items():
+        last = min(run["rows"][-1]["frames"] for run in runs)
+        grid = np.linspace(0, last, GRID_POINTS)
+        entry: dict[str, Any] = {"frames": grid.round().astype(int).tolist(), "seeds": [run["seed"] for run in runs]}
+        for key, _ in PANELS:
+            matrix = np.array([_on_grid(run["rows"], key, grid) for run in runs])
+            mean, lo, hi = per_task_mean_ci(matrix)
+            entry[key] = {"mean": _rounded(mean), "ci95_lo": _rounded(lo), "ci95_hi": _rounded(hi)}
+        times = [mastery(run["rows"]) for run in runs]
+        frames_mw, seconds_mw = _median_worst([t["frames"] for t in times]), _median_worst([t["elapsed_s"] for t in times])
+        entry["mastery"] = {
+            "per_seed": [{"seed": run["seed"], **t} for run, t in zip(runs, times)],
+            "mastered": sum(t["frames"] is not None for t in times),
+            "median_frames": frames_mw[0], "worst_frames": frames_mw[1],
+            "median_seconds": seconds_mw[0], "worst_seconds": seconds_mw[1],
+        }  # fmt: skip
+        late = [_late(run["rows"]) for run in runs]
+        entry["late"] = {
+            "evaluations": LATE,
+            "per_seed": [{"seed": run["seed"], **value} for run, value in zip(runs, late)],
+            **(seed_aggregates([v["reward_13_20"] for v in late]) if None not in [v["reward_13_20"] for v in late] else {}),
+        }
+        out[agent] = entry
+    x, y = PAIR
+    if x in out and y in out and len(out[x]["seeds"]) > 1 and len(out[y]["seeds"]) > 1:
+        scores = [[v["reward_13_20"] for v in out[a]["late"]["per_seed"]] for a in PAIR]
+        if None not in scores[0] + scores[1]:
+            out[x]["improvement_over"] = {"agent": y, **probability_of_improvement(*scores)}
+    return out
+
+
+def _late(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Means over the last LATE evaluations: the paper's reward over 13..20, and the share of them that mastered 8..12."""
+    last = rows[-LATE:]
+    rewards = [row["reward_13_20"] for row in last if row.get("reward_13_20") is not None]
+    return {
+        "reward_13_20": round(float(np.mean(rewards)), 4) if len(rewards) == len(last) else None,
+        "mastered_share": round(sum(bool(row.get("mastered")) for row in last) / len(last), 4),
+        "evaluations": len(last),
+    }
+
+
+def _on_grid(rows: list[dict[str, Any]], key: str, grid: np.ndarray) -> np.ndarray:
+    frames = np.array([row["frames"] for row in rows], dtype=float)
+    values = np.array([np.nan if row.get(key) is None else row[key] for row in rows], dtype=float)
+    keep = ~np.isnan(values)
+    return np.interp(grid, frames[keep], values[keep])
+
+
+def _rounded(values: np.ndarray) -> list[float]:
+    return [round(float(v), 4) for v in values]
+
+
+def write_csv(path: Path, by_agent: dict[str, list[dict[str, Any]]]) -> None:
+    """Every evaluation of every run, long format: agent, seed, then the summary columns of the history."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(("agent", "seed", *SUMMARY_COLUMNS))
+    for agent, runs in by_agent.items():
+        for run in runs:
+            for row in run["rows"]:
+                writer.writerow((agent, run["seed"], *("" if row.get(k) is None else row[k] for k in SUMMARY_COLUMNS)))
+    files.write_text(Path(path), buf.getvalue())
+
+
+def mastery_markdown(summary: dict[str, Any]) -> str:
+    """Time to mastery per agent (seeds mastered, median and worst) and per seed, as Markdown."""
+    lo, hi = MASTERY_RANGE
+    lines = [
+        f"Time to mastery: the first in-training evaluation with greedy exact success ≥ {MASTERY_LEVEL} at every "
+        f"T = {lo}..{hi} (frames; training wall seconds, evaluations included).",
+        "",
+        "| agent | mastered | median frames (s) | worst seed frames (s) | per seed: frames (s) |",
+        "|---|---|---|---|---|",
+    ]
+    for agent, entry in summary.items():
+        m = entry["mastery"]
+        per_seed = " · ".join(f"s{p['seed']}: {_when(p['frames'], p['elapsed_s'])}" for p in m["per_seed"])
+        lines.append(
+            f"| {agent} | {m['mastered']}/{len(m['per_seed'])} | {_when(m['median_frames'], m['median_seconds'])} "
+            f"| {_when(m['worst_frames'], m['worst_seconds'])} | {per_seed} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def late_markdown(summary: dict[str, Any]) -> str:
+    """Per agent, the paper's reward over T = 13..20 averaged over each run's last evaluations, and P(lstm_nac > lstm)."""
+    lo, hi = PAPER_RANGE
+    lines = [
+        f"The paper's reward over T = {lo}..{hi}, per run the mean of its last {LATE} in-training evaluations "
+        f"(docs/PROTOCOL.md); mean and IQM over seeds with 95% stratified bootstrap intervals.",
+        "",
+        f"| agent | seeds | reward {lo}–{hi}, last {LATE}: mean [95% CI] | IQM [95% CI] | mastered share of the last {LATE} (mean) "
+        "| per seed |",
+        "|---|---|---|---|---|---|",
+    ]
+    for agent, entry in summary.items():
+        late = entry["late"]
+        per = late["per_seed"]
+        seeds = " / ".join(NONE if v["reward_13_20"] is None else f"{v['reward_13_20']:.2f}" for v in per)
+        share = np.mean([v["mastered_share"] for v in per])
+        lines.append(f"| {agent} | {len(per)} | {_with_ci(late, 'mean')} | {_with_ci(late, 'iqm')} | {share:.2f} | {seeds} |")
+    x = summary.get(PAIR[0], {}).get("improvement_over")
+    if x:
+        lines += ["", f"Probability of improvement P({PAIR[0]} > {x['agent']}) on these scores: **{x['p']:.2f}** "
+                      f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
+def _with_ci(values: dict[str, Any], key: str) -> str:
+    if values.get(key) is None:
+        return NONE
+    ci = values.get(f"{key}_ci95")
+    return f"{values[key]:.2f}" + ("" if not ci else f" [{ci[0]:.2f}, {ci[1]:.2f}]")
+
+
+def _when(frames: float | None, seconds: float | None) -> str:
+    if frames is None:
+        return "not mastered"
+    return f"{frames / 1e6:.1f}M ({NONE if seconds is None else f'{seconds:.0f}'} s)"
+
+
+def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], title: str | None = None):
+    """Two panels against frames: reward over 13..20 and success over 8..12; per seed a thin line, the mean with its band."""
+    from matplotlib.figure import Figure
+
+    from nalu_rl.analysis.plots import color
+
+    fig = Figure(figsize=(13, 4.6), layout="constrained")
+    axes = fig.subplots(1, len(PANELS))
+    for ax, (key, label) in zip(axes, PANELS):
+        for i, (agent, runs) in enumerate(by_agent.items()):
+            c = color(agent, i)
+            for run in runs:
+                rows = run["rows"]
+                ax.plot([r["frames"] / 1e6 for r in rows], [r[key] for r in rows], color=c, lw=0.7, alpha=0.35)
+            s = summary[agent]
+            x = np.array(s["frames"]) / 1e6
+            what = f"mean of {len(runs)} seeds, 95% CI" if len(runs) > 1 else "1 seed"
+            ax.plot(x, s[key]["mean"], color=c, lw=2.2, label=f"{agent} ({what}; thin: each seed)")
+            if len(runs) > 1:
+                ax.fill_between(x, s[key]["ci95_lo"], s[key]["ci95_hi"], color=c, alpha=0.18, lw=0)
+        ax.set_ylim(top=1.02)
+        if key == "success_8_12":
+            ax.set_ylim(bottom=-0.02)
+        if key == "success_8_12":
+            ax.axhline(MASTERY_LEVEL, color="0.4", ls="--", lw=0.8, label=f"mastery: ≥ {MASTERY_LEVEL} at every T (per seed)")
+        ax.set_xlabel("training frames (millions)")
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("value at each in-training evaluation")
+    handles, labels = axes[-1].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
+    if title:
+        fig.suptitle(title)
+    return fig
