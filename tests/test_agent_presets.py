@@ -52,7 +52,7 @@ def test_overrides_win_over_the_pixels_table(preset):
 def test_a_bad_pixels_table_is_refused_whatever_the_environment(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('core = "lstm"\n[pixels]\ngae_lambda = 2.0\n')
-    with pytest.raises(presets.PresetError, match="gae_lambda must be a number in"):
+    with pytest.raises(presets.PresetError, match="gae_lambda must be a finite number in"):
         load_preset(str(bad), env="fast")
     bad.write_text('core = "lstm"\n[pixels]\nenv = "paper"\n')
     with pytest.raises(presets.PresetError, match=r"\[pixels\] cannot set env"):

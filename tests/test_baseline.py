@@ -161,7 +161,7 @@ def test_resume_of_a_run_stopped_before_its_first_checkpoint_starts_afresh(tmp_p
 def test_bad_arguments_raise_before_writing(tmp_path):
     with pytest.raises(ValueError, match="unknown RecurrentPPO hyper-parameter 'lr'"):
         train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"lr": 1e-3})
-    with pytest.raises(ValueError, match="n_steps must be an integer >= 1"):
+    with pytest.raises(ValueError, match="n_steps must be an integer in \\[1, 4096\\]"):
         train_recurrent_ppo(frames=10, run_dir=tmp_path / "a", overrides={"n_steps": 0})
     with pytest.raises(ValueError, match="frames must be an integer in"):
         train_recurrent_ppo(frames=0, run_dir=tmp_path / "a")

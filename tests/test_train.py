@@ -156,7 +156,7 @@ def _cli(capsys, *argv: str) -> tuple[int, str]:
         (["--agent", "lstm", "--frames", "-5"], "--frames: must be an integer in [1,"),
         (["--agent", "lstm", "--device", "tpu"], "device must be"),
         (["--agent", "lstm", "--workers", "0"], "--workers: must be an integer in [1, 1024], got 0"),
-        (["--agent", "lstm", "--set", "lr=-1"], "lr must be a number > 0"),
+        (["--agent", "lstm", "--set", "lr=-1"], "lr must be a finite number in (0, 1], got -1"),
         (["--resume", "--run-dir", "does/not/exist"], "run folder not found"),
         ([], "agent preset is required"),
     ],
@@ -169,10 +169,20 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, argv, m
     assert not (tmp_path / "runs").exists()  # nothing written
 
 
-def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(tmp_path, capsys):
+def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(tmp_path, capsys, monkeypatch):
+    import nalu_rl.agents.sync_trainer as sync_trainer
+
+    real = sync_trainer.update
+
+    def diverging(collector, optimizer, lr, shared=None):  # the loss goes non-finite after a few updates
+        real(collector, optimizer, lr, shared)
+        if collector.stats.updates >= 3:
+            collector.stats.sums[4] = float("nan")
+
+    monkeypatch.setattr(sync_trainer, "update", diverging)
     run_dir = tmp_path / "run"
     argv = ("--agent", "lstm", "--env", "fast", "--frames", "4096", "--run-dir", str(run_dir), "--mode", "sync",
-            "--envs-per-worker", "8", "--set", "instruction_scale=1e300", "--no-progress")  # fmt: skip
+            "--envs-per-worker", "8", "--no-progress")  # fmt: skip
     code, err = _cli(capsys, *argv)
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 3 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err

@@ -86,6 +86,11 @@ def _unreadable(path: Path, err: Exception) -> str:
     return "damaged or truncated"
 
 
+def non_finite(model: dict[str, torch.Tensor]) -> str | None:
+    """The first weight tensor of a state dict holding NaN or infinity, by name; None if all are finite."""
+    return next((name for name, t in model.items() if t.is_floating_point() and not bool(torch.isfinite(t).all())), None)
+
+
 def check_fits(network: torch.nn.Module, checkpoint: dict[str, Any], path: Path, core: str) -> None:
     """ValueError unless the checkpoint's weights have the names and shapes of ``network`` (built from config.json)."""
     expected, given = network.state_dict(), checkpoint.get("model")
@@ -122,8 +127,13 @@ class PeriodicCheckpoints:
         return time.monotonic() - self.last >= self.interval
 
     def save(self, net: torch.nn.Module, optimizer: torch.optim.Optimizer, frames: int, updates: int) -> Path:
+        """Save, unless the weights went non-finite: then FloatingPointError, and the last checkpoint stays as it was."""
         self.last = time.monotonic()
         model, state = net.state_dict(), optimizer.state_dict()
+        bad = non_finite(model)
+        if bad:
+            kept = f"the last checkpoint {self.path} predates it" if self.path.is_file() else "no checkpoint was written"
+            raise FloatingPointError(f"training diverged by {frames:,} frames: non-finite weights in {bad}; {kept}")
         return save_checkpoint(
             self.path, model=model, optimizer=state, frames=frames, updates=updates, rng=rng_state(), core=self.core,
             elapsed=self.elapsed(),

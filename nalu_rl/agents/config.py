@@ -8,6 +8,7 @@ worker) in its ``[run]`` table; command-line flags and ``overrides`` win over al
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,15 @@ OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "linear")
 PIXEL_ENCODERS = ("cells", "atari")
 RUN_KEYS = ("env", "frames", "mode", "workers", "envs_per_worker")
+# Bounds of the hyper-parameters: wide enough for any sensible run, tight enough that a typo (lr=inf, n_steps=10**9)
+# is refused before anything trains rather than ending in NaN weights or an allocator's traceback.
+SIZE_LIMITS = {"encoder_size": 4096, "pixel_channels": 1024, "hidden_size": 4096, "unit_size": 1024, "n_steps": 4096}
+NUMBER_LIMITS = {  # name: (low, high, low excluded)
+    "instruction_scale": (0.0, 1e3, True), "lr": (0.0, 1.0, True), "eps": (0.0, 1.0, True),
+    "max_grad_norm": (0.0, 1e6, True), "entropy_coef": (0.0, 1e3, False), "value_coef": (0.0, 1e3, False),
+    "unit_reg_coef": (0.0, 1e3, False), "count_coef": (0.0, 1e3, False), "gamma": (0.0, 1.0, False),
+    "gae_lambda": (0.0, 1.0, False),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,22 +67,15 @@ class AgentConfig:
 
         if self.core not in CORES:
             raise ValueError(f"core must be one of {', '.join(sorted(CORES))}, got {self.core!r}")
-        for name in ("encoder_size", "pixel_channels", "hidden_size", "unit_size", "n_steps"):
+        for name, hi in SIZE_LIMITS.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        for name in ("instruction_scale", "lr", "eps", "max_grad_norm"):
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= hi:
+                raise ValueError(f"{name} must be an integer in [1, {hi}], got {value!r}")
+        for name, (lo, hi, lo_open) in NUMBER_LIMITS.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ValueError(f"{name} must be a number > 0, got {value!r}")
-        for name in ("entropy_coef", "value_coef", "unit_reg_coef", "count_coef"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-        for name in ("gamma", "gae_lambda"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+            inside = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            if not (inside and (lo < value if lo_open else lo <= value) and value <= hi):
+                raise ValueError(f"{name} must be a finite number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
         if self.count_coef > 0 and not CORES[self.core].counts:
             counting = sorted(name for name, core in CORES.items() if core.counts)
             raise ValueError(f"count_coef needs a core with a clock ({', '.join(counting)}), got {self.core!r}")

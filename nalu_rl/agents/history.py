@@ -44,7 +44,7 @@ from nalu_rl.evaluation.measures import (
     training_range_score,
 )
 
-HISTORY_FILE = "eval_history.csv"
+HISTORY_FILE = runs.HISTORY_FILE
 EVAL_T = (*range(5, 21), 30, 100)  # the training range, T = 13..20 (the paper's), and two far T
 EVAL_EPISODES = 100  # per T; every run plays the same 100 start states for each T
 EVAL_SEED = 0

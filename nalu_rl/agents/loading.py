@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 from nalu_rl.agents import runs
-from nalu_rl.agents.checkpoint import check_fits, load_checkpoint
+from nalu_rl.agents.checkpoint import check_fits, load_checkpoint, non_finite
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.policy import Agent
@@ -63,6 +63,9 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu", checkpoi
     network = ActorCritic(config["env"], agent_config)
     payload = load_checkpoint(path, map_location=dev)
     check_fits(network, payload, path, agent_config.core)
+    bad = non_finite(payload["model"])
+    if bad:
+        raise ValueError(f"{path} holds non-finite weights ({bad}): the run diverged; train it again with a lower learning rate")
     network.load_state_dict(payload["model"])
     agent = Agent(network, config, dev)
     agent.checkpoint = {"name": checkpoint, "frames": int(payload["frames"])}

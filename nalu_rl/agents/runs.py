@@ -13,6 +13,7 @@ CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
 LATEST = "latest.pt"
 BEST = "best.pt"  # chosen by the training range alone (agents/history.py)
+HISTORY_FILE = "eval_history.csv"  # the in-training evaluations (agents/history.py)
 TENSORBOARD_DIR = "tb"
 ERRORS_DIR = "errors"
 DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --run-dir"
@@ -65,6 +66,25 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}: {DAMAGED_CONFIG}")
     return config
+
+
+def check_writable(run_dir: Path) -> None:
+    """ValueError (naming the path) unless training can write every file it will write: before the work, not after."""
+    run_dir = Path(run_dir)
+    targets = [run_dir / CONFIG_FILE, latest_checkpoint(run_dir), best_checkpoint(run_dir), run_dir / HISTORY_FILE]
+    for path in targets:
+        if path.exists() and not path.is_file():
+            raise ValueError(f"{path} is in the way (not a file): move it aside, then run again")
+    for folder in (run_dir, run_dir / CHECKPOINT_DIR, run_dir / TENSORBOARD_DIR):
+        if folder.exists() and not folder.is_dir():
+            raise ValueError(f"{folder} is in the way (not a folder): move it aside, then run again")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = files.temp_path(folder / ".write-probe")
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as err:
+            raise ValueError(f"cannot write into {folder}: {err.strerror or err}") from None
 
 
 def write_config(run_dir: Path, config: dict[str, Any]) -> None:

@@ -17,6 +17,7 @@ the run afresh from its ``config.json`` when it was stopped (or killed) before i
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ import torch
 
 from nalu_rl.agents import runs
 from nalu_rl.agents.async_trainer import train_async
+from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.errors import TrainingInterrupted, WorkerError
 from nalu_rl.agents.monitor import Monitor
 from nalu_rl.agents.planning import Plan, TrainRequest, prepare
 from nalu_rl.agents.sync_trainer import train_sync
+from nalu_rl.common.locks import FolderLock
 from nalu_rl.common.signals import StopSignals
 
 __all__ = ["Plan", "TrainRequest", "TrainingInterrupted", "WorkerError", "prepare", "run", "train"]
@@ -49,11 +52,33 @@ def train(request: TrainRequest | None = None, /, *, progress: bool = True, **fi
     return plan.run_dir
 
 
-def run(plan: Plan, progress: bool = True) -> None:
-    """Train as planned, writing config.json, TensorBoard events and checkpoints into the run folder."""
-    plan.run_dir.mkdir(parents=True, exist_ok=True)
-    runs.remove_stale_temps(plan.run_dir)  # of a run killed mid-write
-    runs.write_config(plan.run_dir, plan.config)
+def run(plan: Plan, progress: bool = True, on_start: Callable[[], None] | None = None) -> None:
+    """Train as planned, writing config.json, TensorBoard events and checkpoints into the run folder.
+
+    The folder is held by this process while it trains (:class:`~nalu_rl.common.locks.FolderLock`): a second
+    ``train`` into it raises :class:`~nalu_rl.common.locks.FolderBusy` naming the holder, before writing anything.
+    ``on_start`` is called once the folder is held and checked, before training starts.
+    """
+    with FolderLock(plan.run_dir, what="run"):
+        _recheck(plan)
+        runs.remove_stale_temps(plan.run_dir)  # of a run killed mid-write
+        runs.check_writable(plan.run_dir)  # before the work, not at its first save
+        if on_start is not None:
+            on_start()
+        runs.write_config(plan.run_dir, plan.config)
+        _train(plan, progress)
+
+
+def _recheck(plan: Plan) -> None:
+    """What :func:`prepare` saw still holds now that the folder is ours: no other process started or moved the run."""
+    if plan.checkpoint is None and not plan.notes and (plan.run_dir / runs.CONFIG_FILE).exists():
+        raise ValueError(f"{plan.run_dir} already holds a run (written since this one was planned): continue it with --resume")
+    path = runs.latest_checkpoint(plan.run_dir)
+    if plan.checkpoint is not None and path.is_file() and load_checkpoint(path)["frames"] != plan.checkpoint["frames"]:
+        raise ValueError(f"{plan.run_dir} was trained on by another process since this resume was planned: resume it again")
+
+
+def _train(plan: Plan, progress: bool) -> None:
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
     if start >= plan.config["frames"]:
         return

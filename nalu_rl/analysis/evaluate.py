@@ -130,7 +130,7 @@ def evaluate_run(
     (``latest``, the final weights, or ``best``, chosen by the training range) and at how many frames. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
-    from nalu_rl.agents import loading
+    from nalu_rl.agents import loading, runs
     from nalu_rl.analysis import plots
     from nalu_rl.analysis.t_values import resolve_t_values
 
@@ -159,6 +159,7 @@ def evaluate_run(
         frames=frames,
         checkpoint=scored["name"],
     )
+    runs.remove_stale_temps(run_dir)  # what an evaluation killed mid-write left beside its results
     files.write_json(run_dir / RESULT_FILE, doc)
     write_csv(run_dir / CSV_FILE, results)
     frames_text = f", {frames:,} frames" if isinstance(frames, int) and not isinstance(frames, bool) else ""

@@ -27,6 +27,9 @@ DEFAULTS: dict[str, Any] = {
     "net_arch": 64,  # width of the one hidden layer of the policy and value heads after the LSTM
 }
 INT_KEYS = ("n_envs", "n_steps", "batch_size", "n_epochs", "lstm_hidden_size", "net_arch")
+# Upper bounds: a typo (n_envs=10**9, learning_rate=1e9) is refused before anything is built.
+INT_MAX = {"n_envs": 1024, "n_steps": 4096, "n_epochs": 1000, "lstm_hidden_size": 4096, "net_arch": 4096}
+NUMBER_MAX = {"learning_rate": 1.0, "clip_range": 10.0, "max_grad_norm": 1e6, "ent_coef": 1e3, "vf_coef": 1e3}
 UNIT_INTERVAL_KEYS = ("gamma", "gae_lambda")
 NONZERO_KEYS = ("learning_rate", "clip_range", "max_grad_norm")
 
@@ -42,12 +45,13 @@ def resolve_hyperparameters(overrides: dict[str, Any] | None = None) -> dict[str
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"{key} must be a number, got {value!r}")
         if key in INT_KEYS:
-            params[key] = check_int(key, value) if key in LIMITS else check_int(key, value, 1)
+            params[key] = check_int(key, value) if key in LIMITS else check_int(key, value, 1, INT_MAX[key])
         elif key in UNIT_INTERVAL_KEYS:
             if not 0 <= value <= 1:
                 raise ValueError(f"{key} must be in [0, 1], got {value!r}")
-        elif value < 0 or (key in NONZERO_KEYS and value == 0):
-            raise ValueError(f"{key} must be a number > 0, got {value!r}")
+        elif value < 0 or (key in NONZERO_KEYS and value == 0) or value > NUMBER_MAX[key]:
+            low = "> 0" if key in NONZERO_KEYS else ">= 0"
+            raise ValueError(f"{key} must be a number {low} and <= {NUMBER_MAX[key]:g}, got {value!r}")
     if params["batch_size"] < 2:
         raise ValueError("batch_size must be >= 2 (PPO normalises advantages over a minibatch)")
     return params

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from nalu_rl import __version__
 from nalu_rl.cli import commands
 from nalu_rl.common import kernels
+from nalu_rl.common.locks import FolderBusy
 
 
 class UsageError(Exception):
@@ -66,9 +67,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"nalu-rl {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except FolderBusy as err:
+        print(f"nalu-rl {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except OSError as err:  # a read-only folder, a full disk, a file in the way: the path and the cause, no traceback
+        print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"nalu-rl {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def os_error_line(err: OSError) -> str:
+    """``PATH: cause`` for an OSError, in the OS's words (``No space left on device``, ``Read-only file system``)."""
+    where = err.filename if err.filename is not None else None
+    cause = err.strerror or str(err)
+    return f"{where}: {cause}" if where is not None else cause
 
 
 def entry() -> None:

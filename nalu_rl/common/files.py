@@ -65,6 +65,10 @@ def replacing(path: Path, suffix: str = "", fsync: bool = False) -> Iterator[Pat
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as err:
+        if err.filename is None or Path(err.filename) == tmp:  # name the file the user knows, not our temporary one
+            raise OSError(err.errno, err.strerror or str(err), str(path)) from err
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl.common.checks import check_int
+from nalu_rl.common.locks import FolderLock
 from nalu_rl.sweep.backend import Backend, SweepInterrupted
 from nalu_rl.sweep.local import LocalPool
 from nalu_rl.sweep.plan import plan_runs
@@ -51,7 +52,8 @@ def run_sweep(
 
     Raises ValueError (or a preset error) for bad arguments before anything runs, ImportError
     when ``ray_address`` is given without Ray installed, ConnectionError when the cluster cannot
-    be reached, :class:`SweepInterrupted` after SIGINT/SIGTERM once the runs in flight stopped.
+    be reached, :class:`SweepInterrupted` after SIGINT/SIGTERM once the runs in flight stopped,
+    :class:`~nalu_rl.common.locks.FolderBusy` when another process holds ``out``.
     """
     if jobs is not None:
         check_int("jobs", jobs)
@@ -59,7 +61,11 @@ def run_sweep(
     specs = plan_runs(agents, seeds, env=env, frames=frames, episodes=episodes, t_values=t_values, t_min=t_min,
                       t_max=t_max, out=out, device=device, train_options=train_options, gpus_per_run=gpus_per_run)  # fmt: skip
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    with FolderLock(out, what="sweep"):  # a second sweep into the same folder refuses, naming this one
+        return _run(specs, backend, out, progress)
+
+
+def _run(specs: list[RunSpec], backend: Backend, out: Path, progress: bool) -> list[dict[str, Any]]:
     records = _settle(specs)
     todo = [s for s in specs if s.name not in records]
     bar = Progress(len(specs), progress, settled=list(records.values()))

@@ -62,20 +62,25 @@ def run(args: argparse.Namespace) -> int:
     low = frames_warning(args.agent, c["frames"], args.env) if args.agent is not None else None
     if low:
         print(f"nalu-rl train: {low}", file=sys.stderr)
-    print(
-        f"{'resuming' if plan.checkpoint else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
-        f"from {start:,} to {c['frames']:,} frames: {c['mode']}, {c['workers']} x {c['envs_per_worker']} envs "
-        f"on {c['device']}; run folder {plan.run_dir}",
-        file=sys.stderr,
-    )
+    def announce() -> None:
+        print(
+            f"{'resuming' if plan.checkpoint else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
+            f"from {start:,} to {c['frames']:,} frames: {c['mode']}, {c['workers']} x {c['envs_per_worker']} envs "
+            f"on {c['device']}; run folder {plan.run_dir}",
+            file=sys.stderr,
+        )
+
     resume_hint = f"continue with: nalu-rl train --resume --run-dir {plan.run_dir}"
     try:
-        run_plan(plan, progress=not args.no_progress)
+        run_plan(plan, progress=not args.no_progress, on_start=announce)
     except TrainingInterrupted as stop:
         print(f"nalu-rl train: {stop}; {resume_hint}", file=sys.stderr)
         return 128 + stop.signum
     except WorkerError as err:
         print(f"nalu-rl train: error: {err}; latest checkpoint {latest_checkpoint(plan.run_dir)}; {resume_hint}", file=sys.stderr)
+        return 1
+    except ValueError as err:  # found once the folder was ours: another process moved the run, a file in the way
+        print(f"nalu-rl train: error: {err}", file=sys.stderr)
         return 1
     except FloatingPointError as err:  # nothing non-finite was saved: the last checkpoint predates it
         checkpoint = latest_checkpoint(plan.run_dir)
