@@ -20,6 +20,10 @@ from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
 DEFAULT_RUN_ROOT = Path("runs")
 LOW_FRAMES_FACTOR = 4  # frames_warning: below a quarter of the preset's frames
+# Environments one process trains on at once: a rollout keeps n_steps steps of observations and activations of each
+# for the backward pass (about 2 kB a step on the grid, 20 kB on pixels), ~2 GB at n_steps 16 for these batches;
+# the GPU checks use up to 2^16 grids.
+MAX_TRAIN_BATCH = {"grid": 1 << 16, "pixels": 1 << 12}
 
 
 @dataclass(frozen=True)
@@ -168,4 +172,9 @@ def _check_run_settings(config: dict[str, Any]) -> None:
         check_int(key, config[key])
     if config["mode"] not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, got {config['mode']!r}")
+    per_batch = config["envs_per_worker"] * (config["workers"] if config["mode"] == "sync" else 1)
+    what = "workers x envs_per_worker" if config["mode"] == "sync" else "envs_per_worker"
+    obs_mode = config["env"].get("obs_mode", "pixels")
+    if per_batch > MAX_TRAIN_BATCH[obs_mode]:
+        raise ValueError(f"{what} must be at most {MAX_TRAIN_BATCH[obs_mode]:,} environments in one batch on {obs_mode}, got {per_batch:,}")
     config["device"] = str(resolve_device(config["device"]))

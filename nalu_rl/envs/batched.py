@@ -62,9 +62,8 @@ class TimedGridVecEnv(VectorEnv):
         reward: str = "exact",
         timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
-        if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
+        rules.check_num_envs(num_envs, self.cfg.obs_mode)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
@@ -211,6 +210,11 @@ class TimedGridVecEnv(VectorEnv):
             if self._seeded:
                 return
             seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(2))
+        listed = [seed] if np.ndim(seed) == 0 else list(np.asarray(seed, dtype=object).ravel())
+        for one in listed:  # exactly what the single environment takes
+            rules.check_seed(one)
+        if np.ndim(seed) == 0 and int(seed) + self.num_envs - 1 > rules.SEED_MAX:
+            raise ValueError(f"seed must leave room for {self.num_envs} seeds s, s + 1, ... below 2**63, got {seed!r}")
         seeds = torch.as_tensor(
             np.asarray(seed, dtype=np.int64) + (np.arange(self.num_envs) if np.ndim(seed) == 0 else 0),
             device=self.device,

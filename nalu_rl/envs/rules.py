@@ -34,6 +34,11 @@ REWARDS = ("exact", "graded")
 TIMING_PENALTY = 0.15  # graded reward lost per step of earliness or lateness (the paper's Fig. 5)
 
 IMAGE_SIZE = 56  # pixels per side, as in the paper
+# Upper bounds of what one machine can hold: the start-cell tables grow as N^4 (size 32: 1M pairs, built in a
+# second), a batch's observations as num_envs x (2 N^2 floats or 56 x 56 x 3 bytes).
+MAX_SIZE = 32
+MAX_ENVS = {"grid": 1 << 22, "pixels": 1 << 18}  # 2^22 grids of 5 x 5 (0.8 GB); 2^18 frames (2.5 GB)
+SEED_MAX = 2**63 - 1  # the counter-based hash reads 63 bits
 BACKGROUND = (0, 0, 0)
 AGENT_COLOR = (128, 128, 128)
 TARGET_COLOR = (255, 0, 0)
@@ -80,8 +85,8 @@ class Config:
         reward: str = "exact",
         timing_penalty: float = TIMING_PENALTY,
     ) -> Config:
-        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 2:
-            raise ValueError(f"size must be an integer >= 2, got {size!r}")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 2 <= size <= MAX_SIZE:
+            raise ValueError(f"size must be an integer in [2, {MAX_SIZE}], got {size!r}")
         size = int(size)
         try:
             lo, hi = (int(v) for v in t_range)
@@ -132,6 +137,21 @@ def check_instruction(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= MAX_INSTRUCTION:
         raise ValueError(f"options['instruction'] must be an integer in [1, {MAX_INSTRUCTION}], got {value!r}")
     return int(value)
+
+
+def check_seed(seed: Any) -> int:
+    """A seed both environments take: an integer (not a bool) in [0, 2^63 - 1]; ValueError naming ``seed`` otherwise."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {seed!r}")
+    return int(seed)
+
+
+def check_num_envs(num_envs: Any, obs_mode: str) -> int:
+    """A batch size the machine can hold for ``obs_mode``; ValueError naming ``num_envs`` otherwise."""
+    hi = MAX_ENVS[obs_mode]
+    if isinstance(num_envs, bool) or not isinstance(num_envs, (int, np.integer)) or not 1 <= num_envs <= hi:
+        raise ValueError(f"num_envs must be an integer in [1, {hi:,}] with {obs_mode!r} observations, got {num_envs!r}")
+    return int(num_envs)
 
 
 def check_cell(name: str, value: Any, size: int) -> tuple[int, int]:

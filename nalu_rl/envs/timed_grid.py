@@ -64,6 +64,8 @@ class TimedGridEnv(gym.Env):
     # ------------------------------------------------------------------ gym API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            seed = rules.check_seed(seed)  # the batched twin's check (Gymnasium's own takes True as 1, and no NumPy int)
         super().reset(seed=seed)
         options = dict(options or {})
         unknown = set(options) - {"instruction", "agent", "target"}
