@@ -68,9 +68,26 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
         reason = _unreadable(path, err)
     else:
         reason = None if isinstance(payload, dict) and payload.get("format") == FORMAT else "a PyTorch file nalu-rl did not write"
+    if reason is None:
+        reason = _bad_counters(payload)
     if reason is not None:
         raise ValueError(f"{path} is not a nalu-rl checkpoint ({reason}); {START_AFRESH}") from None
     return payload
+
+
+def _bad_counters(payload: dict[str, Any]) -> str | None:
+    for key in ("frames", "updates"):
+        value = payload.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            return f"its {key} must be an integer >= 0, got {value!r}"
+    return None
+
+
+def check_resumable(checkpoint: dict[str, Any], path: Path) -> None:
+    """ValueError naming the field unless ``checkpoint`` holds what a resume needs beside the weights."""
+    for key in ("optimizer", "rng"):
+        if not isinstance(checkpoint.get(key), dict):
+            raise ValueError(f"checkpoint {path} holds no {key} state, which a resume needs; {START_AFRESH}")
 
 
 def _unreadable(path: Path, err: Exception) -> str:

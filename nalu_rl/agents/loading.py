@@ -23,8 +23,8 @@ import torch
 
 from nalu_rl.agents import runs
 from nalu_rl.agents.checkpoint import check_fits, load_checkpoint, non_finite
-from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
+from nalu_rl.agents.planning import agent_config_of
 from nalu_rl.agents.policy import Agent
 from nalu_rl.common.devices import resolve_device
 
@@ -59,7 +59,7 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu", checkpoi
         raise FileNotFoundError(
             f"{run_dir} has no checkpoint yet ({path} not found): train it on with nalu-rl train --resume --run-dir {run_dir}"
         )
-    agent_config = AgentConfig.of_run(config["agent_config"])
+    agent_config = agent_config_of(run_dir, config)
     network = ActorCritic(config["env"], agent_config)
     payload = load_checkpoint(path, map_location=dev)
     check_fits(network, payload, path, agent_config.core)

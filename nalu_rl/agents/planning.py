@@ -10,7 +10,7 @@ import torch
 
 from nalu_rl import __version__
 from nalu_rl.agents import runs
-from nalu_rl.agents.checkpoint import check_fits, load_checkpoint
+from nalu_rl.agents.checkpoint import check_fits, check_resumable, load_checkpoint
 from nalu_rl.agents.config import MODES, AgentConfig, load_preset
 from nalu_rl.agents.history import EvalSettings
 from nalu_rl.agents.network import ActorCritic
@@ -122,11 +122,12 @@ def _prepare_resume(request: TrainRequest) -> Plan:
             raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {config[key]!r}")
     if request.overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
-    agent_config = AgentConfig.of_run(config["agent_config"])
+    agent_config = agent_config_of(run_dir, config)
     path = runs.latest_checkpoint(run_dir)
     checkpoint, notes = None, ()
     if path.is_file():
         checkpoint = load_checkpoint(path)
+        check_resumable(checkpoint, path)
         with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights
             check_fits(ActorCritic(config["env"], agent_config), checkpoint, path, agent_config.core)
     else:
@@ -143,6 +144,14 @@ def _prepare_resume(request: TrainRequest) -> Plan:
     config = runs.with_resume(config, __version__)
     _check_run_settings(config)
     return Plan(run_dir, config, agent_config, checkpoint, request.checkpoint_interval, notes)
+
+
+def agent_config_of(run_dir: Path, config: dict[str, Any]) -> AgentConfig:
+    """The hyper-parameters of a run's config.json; ValueError naming the file and the field when they are not valid."""
+    try:
+        return AgentConfig.of_run(config["agent_config"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{Path(run_dir) / runs.CONFIG_FILE}: agent_config: {err}: {runs.DAMAGED_CONFIG}") from None
 
 
 def frames_warning(agent: str, frames: int, env: str | None = None) -> str | None:

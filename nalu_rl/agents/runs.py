@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl.common import files
+from nalu_rl.common.checks import check_int
 from nalu_rl.common.provenance import command_line, kernels, libraries, provenance, utc_now
+from nalu_rl.envs.rules import Config
 
 CONFIG_FILE = "config.json"
 CHECKPOINT_DIR = "checkpoints"
@@ -17,6 +19,14 @@ HISTORY_FILE = "eval_history.csv"  # the in-training evaluations (agents/history
 TENSORBOARD_DIR = "tb"
 ERRORS_DIR = "errors"
 DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --run-dir"
+# What each field of config.json must hold; a file edited by hand or written by something else is refused by name.
+CONFIG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "agent": ((str,), "a preset name"), "core": ((str,), "a core name"), "agent_config": ((dict,), "a table"),
+    "env_preset": ((str,), "a preset name"), "env": ((dict,), "a table of environment settings"),
+    "seed": ((int,), "an integer"), "frames": ((int,), "an integer"), "mode": ((str,), "sync or async"),
+    "workers": ((int,), "an integer"), "envs_per_worker": ((int,), "an integer"), "device": ((str,), "a device name"),
+    "version": ((str,), "a version string"),
+}  # fmt: skip
 CONFIG_KEYS = (
     "agent", "core", "agent_config", "env_preset", "env", "seed", "frames",
     "mode", "workers", "envs_per_worker", "device", "version",
@@ -65,6 +75,19 @@ def read_config(run_dir: Path) -> dict[str, Any]:
     missing = [k for k in CONFIG_KEYS if k not in config]
     if missing:
         raise ValueError(f"{path} lacks {', '.join(missing)}: {DAMAGED_CONFIG}")
+    for key, (kinds, what) in CONFIG_TYPES.items():
+        value = config[key]
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            raise ValueError(f"{path}: {key} must be {what}, got {value!r}: {DAMAGED_CONFIG}")
+    for key in ("seed", "frames", "workers", "envs_per_worker"):
+        try:
+            check_int(key, config[key])
+        except ValueError as err:
+            raise ValueError(f"{path}: {err}: {DAMAGED_CONFIG}") from None
+    try:
+        Config.from_dict(config["env"])
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{path}: env: {err}: {DAMAGED_CONFIG}") from None
     return config
 
 

@@ -62,17 +62,26 @@ class ReportError(ValueError):
     """Nothing to report on (no evaluated runs) or unreadable results."""
 
 
-def find_results(root: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """``(run folder, extrapolation.json document)`` for every evaluated run under ``root``, sorted by path."""
+def find_results(root: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[str]]:
+    """``(run folder, extrapolation.json document)`` for every evaluated run under ``root``, sorted by path, and
+    one line for each run left out (an unreadable, damaged or empty result) saying which and why."""
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"folder not found: {root}")
-    found = []
+    found, left_out = [], []
     for path in sorted(root.rglob(RESULT_FILE)):
         if any(part.startswith(".") for part in path.relative_to(root).parts):
             continue
-        found.append((path.parent, read_result(path)))
-    return found
+        try:
+            doc = read_result(path)
+        except ValueError as err:
+            left_out.append(f"left out {path.parent}: {err}")
+            continue
+        if not doc["results"]:
+            left_out.append(f"left out {path.parent}: {path} holds no result (evaluate it again: nalu-rl eval {path.parent})")
+            continue
+        found.append((path.parent, doc))
+    return found, left_out
 
 
 def group_name(doc: dict[str, Any]) -> str:
@@ -233,9 +242,10 @@ def make_report(
     from nalu_rl.analysis import plots
 
     root = Path(root)
-    found = find_results(root)
+    found, left_out = find_results(root)
     if not found:
-        raise ReportError(f"no {RESULT_FILE} under {root}: evaluate its runs first (nalu-rl eval RUN)")
+        why = f" ({'; '.join(left_out)})" if left_out else ""
+        raise ReportError(f"no {RESULT_FILE} to report on under {root}: evaluate its runs first (nalu-rl eval RUN){why}")
     if t_values is not None:
         found = _select_t(found, set(resolve_t_values(t_values)), root)
     docs = [doc for _, doc in found]
@@ -247,7 +257,7 @@ def make_report(
         summary["agents"][name]["runs"] = [names[id(d)] for d in g["runs"]]
     text = report_tables.markdown(summary)
     summary["checkpoints"] = _scored(docs)
-    summary["warnings"] = provenance_warnings([path for path, _ in found])
+    summary["warnings"] = left_out + provenance_warnings([path for path, _ in found])
     by_agent = training_curves.collect([(group_name(doc), doc.get("seed"), path) for path, doc in found])
     training = training_curves.summarize(by_agent) if by_agent else {}
     summary["training"] = training
