@@ -2,6 +2,13 @@
 
 __version__ = "0.3.0"
 
+import sys as _sys  # noqa: E402
+
+if _sys.argv[:1] == ["-m"] or _sys.argv[0].endswith("nalu-rl"):  # started as the command line (python -m nalu_rl, nalu-rl)
+    from nalu_rl.common.signals import quiet_start_up as _quiet_start_up
+
+    _quiet_start_up()
+
 from nalu_rl.envs import register_envs as _register_envs  # noqa: E402
 
 _register_envs()

@@ -20,6 +20,7 @@ from nalu_rl import __version__
 from nalu_rl.cli import commands
 from nalu_rl.common import kernels
 from nalu_rl.common.locks import FolderBusy
+from nalu_rl.common.signals import loud_again
 
 
 class UsageError(Exception):
@@ -58,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"nalu-rl: error: {err}", file=sys.stderr)
             return 2
     parser = build_parser()
+    if argv is None:  # the command line: imports are done, Ctrl-C is the command's to handle from here
+        loud_again()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -41,3 +41,25 @@ class StopSignals:
         if self.interrupt or (self.second_interrupts and self.signum is not None):
             raise KeyboardInterrupt
         self.signum = signum
+
+
+def quiet_start_up(program: str = "nalu-rl") -> None:
+    """Until :func:`loud_again`, Ctrl-C ends the process with one line and status 130, not an import's traceback.
+
+    The command line calls it before its heavy imports (Gymnasium, torch), which a traceback would cite line by line.
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        import os
+        import sys
+
+        sys.stderr.write(f"{program}: interrupted\n")
+        sys.stderr.flush()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, stop)
+
+
+def loud_again() -> None:
+    """Ctrl-C raises KeyboardInterrupt again: the command's own handling takes over."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)

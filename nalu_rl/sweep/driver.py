@@ -36,6 +36,7 @@ def run_sweep(
     progress: bool = True,
     train_options: dict[str, Any] | None = None,
     gpus_per_run: float | None = None,
+    ray_timeout: float | None = None,
 ) -> list[dict[str, Any]]:
     """Train and evaluate every (agent, seed) into ``out/<agent>-s<seed>/``; one record per run.
 
@@ -45,7 +46,8 @@ def run_sweep(
     on Ray). Each run is evaluated for the T list ``t_values`` (ints, or text such as
     ``"1-30,50,100"``) or the range ``t_min``..``t_max`` (default 1..30). ``train_options`` may set ``mode``, ``workers``, ``envs_per_worker`` and
     ``overrides`` (hyper-parameters of our agents; the ``recurrent_ppo`` peer keeps its defaults)
-    for every run; ``gpus_per_run`` is what each Ray task asks for on a CUDA device. Records
+    for every run; ``gpus_per_run`` is what each Ray task asks for on a CUDA device; ``ray_timeout`` bounds the
+    seconds spent joining the cluster (default 60). Records
     (:data:`RECORD_KEYS`) have status ``ok`` (trained and/or evaluated now), ``skipped`` (already
     done), ``failed`` (with ``error``) or ``interrupted``; they are also written, with the failures'
     tracebacks, to ``out/sweep.json``.
@@ -57,7 +59,7 @@ def run_sweep(
     """
     if jobs is not None:
         check_int("jobs", jobs)
-    backend = _backend(ray_address, jobs)
+    backend = _backend(ray_address, jobs, ray_timeout)
     specs = plan_runs(agents, seeds, env=env, frames=frames, episodes=episodes, t_values=t_values, t_min=t_min,
                       t_max=t_max, out=out, device=device, train_options=train_options, gpus_per_run=gpus_per_run)  # fmt: skip
     out = Path(out).resolve()
@@ -89,12 +91,14 @@ def _run(specs: list[RunSpec], backend: Backend, out: Path, progress: bool) -> l
     return [public(r) for r in ordered]
 
 
-def _backend(ray_address: str | None, jobs: int | None) -> Backend:
+def _backend(ray_address: str | None, jobs: int | None, ray_timeout: float | None) -> Backend:
     if ray_address is None:
         return LocalPool(jobs)
-    from nalu_rl.sweep.ray_tasks import RayTasks
+    from nalu_rl.sweep.ray_tasks import CONNECT_TIMEOUT_S, RayTasks
 
-    return RayTasks(ray_address, jobs)  # imports Ray: a missing extra is a usage error before any work
+    if ray_timeout is not None and not (isinstance(ray_timeout, (int, float)) and 0 < ray_timeout <= 3600):
+        raise ValueError(f"ray_timeout must be a number of seconds in (0, 3600], got {ray_timeout!r}")
+    return RayTasks(ray_address, jobs, CONNECT_TIMEOUT_S if ray_timeout is None else float(ray_timeout))  # imports Ray: a missing extra is a usage error before any work
 
 
 def _settle(specs: list[RunSpec]) -> dict[str, dict[str, Any]]:

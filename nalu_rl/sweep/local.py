@@ -23,6 +23,7 @@ from nalu_rl.sweep.summary import new_record
 from nalu_rl.sweep.worker import run_one
 
 THREAD_ENV = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+ORPHAN_POLL_S = 0.5  # how often a pool process checks that the sweep that started it is alive
 
 
 class LocalPool:
@@ -51,19 +52,41 @@ class LocalPool:
             pool.close()
 
 
-def _pool_worker(inbox, results, threads: int) -> None:
-    """A pool process: runs the specs it is handed, one at a time, until it gets None."""
+def _pool_worker(inbox, results, threads: int, parent: int) -> None:
+    """A pool process: runs the specs it is handed, one at a time, until it gets None or its parent dies."""
     import torch
 
+    orphaned = _end_with(parent)
     torch.set_num_threads(threads)
     try:
-        while True:
+        while not orphaned.is_set():
             spec = inbox.get()
             if spec is None:
                 return
-            results.put(run_one(spec))
+            record = run_one(spec)
+            if not orphaned.is_set():
+                results.put(record)
     except KeyboardInterrupt:  # Ctrl-C while idle: the parent stops the pool
         return
+
+
+def _end_with(parent: int):
+    """A watchdog thread: when the sweep's process is gone (kill -9 leaves no one to send None), stop the run as
+    SIGTERM does (it checkpoints), and exit after a grace period whatever it is doing. Returns the event it sets."""
+    import threading
+
+    orphaned = threading.Event()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_POLL_S)
+        orphaned.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_GRACE_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="nalu-rl-orphan-watch", daemon=True).start()
+    return orphaned
 
 
 class _thread_env:
@@ -85,7 +108,7 @@ class _PoolProcess:
 
     def __init__(self, ctx, results, threads: int, index: int) -> None:
         self.inbox = ctx.SimpleQueue()
-        self.proc = ctx.Process(target=_pool_worker, args=(self.inbox, results, threads), name=f"nalu-rl-sweep-{index}")
+        self.proc = ctx.Process(target=_pool_worker, args=(self.inbox, results, threads, os.getpid()), name=f"nalu-rl-sweep-{index}")
         with _thread_env(threads):  # read by OpenMP / BLAS when the child imports torch and numpy
             self.proc.start()
         self.spec: RunSpec | None = None

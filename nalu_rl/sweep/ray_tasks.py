@@ -9,6 +9,7 @@ single-machine cluster qualifies).
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import replace
 from typing import Any
@@ -22,6 +23,9 @@ from nalu_rl.sweep.worker import run_one
 RAY_HINT = "pip install -e '.[ray]'"
 
 
+CONNECT_TIMEOUT_S = 60.0  # joining a cluster takes seconds; an address where none listens would hang for minutes
+
+
 class RayTasks:
     """Runs specs as Ray tasks, at most ``jobs`` at once (default: as many as the cluster schedules).
 
@@ -30,7 +34,9 @@ class RayTasks:
 
     name = "ray"
 
-    def __init__(self, address: str, jobs: int | None = None) -> None:
+    def __init__(self, address: str, jobs: int | None = None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+        # Ray's core logs each failed connection attempt on stderr unless told before it loads.
+        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
         try:
             import ray
         except ImportError:
@@ -38,20 +44,57 @@ class RayTasks:
         self._ray = ray
         self.address = address
         self.jobs = jobs
+        self.timeout = timeout
 
     def run(self, specs: list[RunSpec], finished: Finished) -> None:
         ray = self._ray
         owns = not ray.is_initialized()
         if owns:
-            try:
-                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
-            except (ConnectionError, RuntimeError, ValueError) as err:
-                raise ConnectionError(f"cannot join the Ray cluster at {self.address!r}: {error_text(err)}") from None
+            self._connect()
         try:
             self._run(specs, finished)
         finally:
             if owns:
                 ray.shutdown()
+
+    def _connect(self) -> None:
+        """``ray.init`` within ``timeout`` seconds: Ray itself retries an address that answers nothing for minutes."""
+        import logging
+        import threading
+
+        # Ray's driver would log that a thread cannot set a SIGTERM handler (ours stays in place): the caller says
+        # what went wrong, in one line.
+        logging.getLogger("ray._private.worker").setLevel(logging.ERROR)
+        outcome: dict[str, BaseException | None] = {}
+
+        def join() -> None:
+            try:
+                self._ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+                outcome["error"] = None
+            except BaseException as err:  # noqa: BLE001 — handed to the caller's thread
+                outcome["error"] = err
+
+        self._probe()
+        thread = threading.Thread(target=join, name="nalu-rl-ray-connect", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if "error" not in outcome:
+            raise ConnectionError(f"cannot join the Ray cluster at {self.address!r}: no answer within {self.timeout:g} s")
+        err = outcome["error"]
+        if err is not None:
+            raise ConnectionError(f"cannot join the Ray cluster at {self.address!r}: {error_text(err)}") from None
+
+    def _probe(self) -> None:
+        """A plain TCP connection to HOST:PORT first: where nothing listens, say so at once (Ray would retry for minutes)."""
+        import socket
+
+        host, sep, port = self.address.rpartition("://")[2].rpartition(":")
+        if not sep or not port.isdigit():
+            return  # "auto" or a form Ray resolves itself
+        try:
+            socket.create_connection((host, int(port)), timeout=min(self.timeout, 10.0)).close()
+        except OSError as err:
+            raise ConnectionError(f"cannot join the Ray cluster at {self.address!r}: {err.strerror or err}") from None
 
     def _run(self, specs: list[RunSpec], finished: Finished) -> None:
         ray = self._ray

@@ -93,6 +93,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a hyper-parameter of every agent preset (not the recurrent_ppo peer), e.g. --set lr=3e-4 (repeatable)",
     )  # fmt: skip
+    parser.add_argument("--ray-timeout", type=float, default=None, metavar="SECONDS",
+                        help="with --ray-address: give up joining the cluster after SECONDS (default 60)")
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=None, metavar="FRAMES",
                         help="evaluate every run greedily every FRAMES frames while it trains (default never; see nalu-rl train)")
     add_portable_argument(parser)
@@ -128,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
         records = run_sweep(
             args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
             out=args.out, device=args.device, ray_address=args.ray_address, jobs=args.jobs,
-            progress=not args.quiet, train_options=options, gpus_per_run=args.gpus_per_run,
+            progress=not args.quiet, train_options=options, gpus_per_run=args.gpus_per_run, ray_timeout=args.ray_timeout,
         )  # fmt: skip
     except SweepInterrupted as err:
         print(f"nalu-rl sweep: {err}")
