@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl.common import files
-from nalu_rl.common.checks import check_int
+from nalu_rl.common.checks import MAX_FRAMES, check_int
 from nalu_rl.common.provenance import command_line, kernels, libraries, provenance, utc_now
 from nalu_rl.envs.rules import Config
 
@@ -79,11 +79,13 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         value = config[key]
         if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
             raise ValueError(f"{path}: {key} must be {what}, got {value!r}: {DAMAGED_CONFIG}")
-    for key in ("seed", "frames", "workers", "envs_per_worker"):
+    for key in ("seed", "workers", "envs_per_worker"):
         try:
             check_int(key, config[key])
         except ValueError as err:
             raise ValueError(f"{path}: {err}: {DAMAGED_CONFIG}") from None
+    if not 0 <= config["frames"] <= MAX_FRAMES:  # 0: a run folder made to hold weights trained elsewhere
+        raise ValueError(f"{path}: frames must be an integer in [0, {MAX_FRAMES:,}], got {config['frames']!r}: {DAMAGED_CONFIG}")
     try:
         Config.from_dict(config["env"])
     except (TypeError, ValueError) as err:
