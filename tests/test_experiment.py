@@ -18,7 +18,7 @@ def exit_code(argv: list[str]) -> int:
 
 def test_tiny_experiment_end_to_end(tmp_path, capsys):
     out = tmp_path / "exp"
-    argv = ["experiment", "--out", str(out), "--seeds", "1", "--frames", "1024", "--episodes", "8", "--t-max", "14",
+    argv = ["experiment", "--out", str(out), "--seeds", "1", "--frames", "1024", "--episodes", "8", "--t-max", "20",
             "--mode", "sync", "--workers", "1", "--envs-per-worker", "16", "--jobs", "2", "--quiet"]  # fmt: skip
     assert main(argv) == 0
     captured = capsys.readouterr()
@@ -30,12 +30,25 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
         config = json.loads((run / "config.json").read_text())
         assert config["agent"] == agent and config["env"]["obs_mode"] == "grid"
         doc = json.loads((run / "extrapolation.json").read_text())
-        assert [r["T"] for r in doc["results"]] == list(range(1, 15)) and doc["results"][0]["episodes"] == 8
+        assert [r["T"] for r in doc["results"]] == list(range(1, 21)) and doc["results"][0]["episodes"] == 8
         assert (run / "extrapolation.png").is_file() and (run / "extrapolation.csv").is_file()
         assert f"| {agent} | 1 |" in printed
     for name in ("report.md", "report.png", "success_vs_T.png", "reward_vs_T.png", "arrival_vs_T.png", "summary.json"):
         assert (out / name).is_file()
     assert str(out / "report.png") in printed and "wall time" in printed
+    # in-training evaluation is on by default: every run has its history, and the report its curves and mastery table
+    summary = json.loads((out / "summary.json").read_text())
+    for agent in ("lstm", "lstm_nac", "lstm_countdown"):
+        rows = (out / f"{agent}-s0" / "eval_history.csv").read_text().splitlines()
+        assert rows[0].startswith("frames,elapsed_s") and [r.split(",")[0] for r in rows[1:]] == ["0", "1024"]
+        assert summary["training"][agent]["mastery"]["per_seed"][0]["seed"] == 0
+        assert f"| {agent} | 0/1 | not mastered |" in printed  # 1,024 frames master nothing
+    assert (out / "training_curves.png").is_file() and str(out / "training_curves.png") in printed
+    # the table printed is the runs' own numbers, not just files that exist
+    for agent in ("lstm", "lstm_nac"):
+        doc = json.loads((out / f"{agent}-s0" / "extrapolation.json").read_text())
+        assert summary["agents"][agent]["reward_13_20"]["per_seed"] == [doc["reward_13_20"]]
+        assert f"| {agent} | 1 | {doc['reward_13_20']:.2f} |" in printed
     from nalu_rl import load_agent
 
     assert load_agent(out / "lstm_nac-s0").config["agent"] == "lstm_nac"

@@ -56,7 +56,10 @@ def mastery(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _median_worst(values: list[float | None]) -> tuple[float | None, float | None]:
-    """Median and worst over seeds, a seed that never mastered counting as slower than any that did (None)."""
+    """Median and worst over seeds, a seed that never mastered counting as slower than any that did (None).
+
+    Frames and seconds are ranked apart: the seed slowest in frames need not be the slowest in seconds.
+    """
     ranked = [np.inf if v is None else float(v) for v in values]
     median, worst = statistics.median(ranked), max(ranked)
     return (None if np.isinf(median) else median), (None if np.isinf(worst) else worst)
@@ -137,7 +140,7 @@ def mastery_markdown(summary: dict[str, Any]) -> str:
         f"Time to mastery: the first in-training evaluation with greedy exact success ≥ {MASTERY_LEVEL} at every "
         f"T = {lo}..{hi} (frames; training wall seconds, evaluations included).",
         "",
-        "| agent | mastered | median frames (s) | worst seed frames (s) | per seed: frames (s) |",
+        "| agent | mastered | median: frames (s) | slowest: frames (s) | per seed: frames (s) |",
         "|---|---|---|---|---|",
     ]
     for agent, entry in summary.items():
