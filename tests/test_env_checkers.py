@@ -22,6 +22,17 @@ def test_gymnasium_check_env_without_warnings(obs_mode):
 
 
 @pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
+def test_gymnasium_check_env_with_every_render_mode_on_a_headless_machine(obs_mode, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    for mode in (None, "rgb_array", "ansi", "human"):  # the checker also rebuilds the env once per declared mode
+        env = gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode, render_mode=mode)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*needs a display")  # the one thing a headless human env says
+            check_env(env.unwrapped)
+
+
+@pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
 def test_sb3_check_env(obs_mode):
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 

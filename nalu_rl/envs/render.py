@@ -56,15 +56,16 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+NO_DISPLAY = (
+    "render_mode='human' needs a display (no DISPLAY or WAYLAND_DISPLAY is set): frames are not shown; "
+    "use render_mode='rgb_array' or 'ansi' on a headless machine"
+)
+
+
 class HumanWindow:
-    """A matplotlib window that shows frames as the episode runs."""
+    """A matplotlib window that shows frames as the episode runs; opened by the first frame, as Gymnasium's own are."""
 
     def __init__(self) -> None:
-        if not has_display():
-            raise ValueError(
-                "render_mode='human' needs a display (no DISPLAY or WAYLAND_DISPLAY is set); "
-                "use render_mode='rgb_array' or 'ansi' on a headless machine"
-            )
         self._fig = self._image = None
 
     def show(self, frame: np.ndarray, fps: float) -> None:

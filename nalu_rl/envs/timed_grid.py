@@ -46,7 +46,7 @@ class TimedGridEnv(gym.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         self.render_mode = render_mode
-        self._window = rendering.HumanWindow() if render_mode == "human" else None
+        self._window: rendering.HumanWindow | bool | None = None  # opened by the first human render; False: no display
         self.observation_space = observation_space(self.cfg)
         self.action_space = spaces.Discrete(rules.NUM_ACTIONS)
         self._drow = np.asarray(rules.ACTION_DROW, dtype=np.int64)
@@ -139,14 +139,20 @@ class TimedGridEnv(gym.Env):
         if self.render_mode == "ansi":
             return rendering.ansi(state)
         if self.render_mode == "human":
-            self._window.show(rendering.rgb_frame(state), self.metadata["render_fps"])
+            if self._window is None:
+                self._window = rendering.HumanWindow() if rendering.has_display() else False
+                if self._window is False:
+                    gym.logger.warn(rendering.NO_DISPLAY)
+            if self._window:
+                self._window.show(rendering.rgb_frame(state), self.metadata["render_fps"])
             return None
         gym.logger.warn("render() called without a render_mode; pass render_mode='rgb_array', 'ansi' or 'human'")
         return None
 
     def close(self) -> None:
-        if self._window is not None:
+        if self._window:
             self._window.close()
+        self._window = None
 
     # ------------------------------------------------------------------ helpers
 
