@@ -44,17 +44,19 @@ def test_far_t_lists_draw_t_on_a_log_axis_and_default_runs_stay_linear(tmp_path)
     assert all(fig.axes[0].get_xscale() == "linear" for fig in report_figures(near).values())
     far_run = plots.run_figure(ev.read_result(tmp_path / "far" / "lstm-s0"))
     near_run = plots.run_figure(ev.read_result(tmp_path / "near" / "lstm-s0"))
-    assert [ax.get_xscale() for ax in far_run.axes] == ["log", "log"]
-    assert [ax.get_xscale() for ax in near_run.axes] == ["linear", "linear"]
+    # the paper's reward, success, arrival time, and the arrival share on the arrival panel's twin axis
+    assert [ax.get_xscale() for ax in far_run.axes] == ["log"] * 4
+    assert [ax.get_xscale() for ax in near_run.axes] == ["linear"] * 4
     assert near_run.axes[0].get_xlim() == (0.5, 30.5)
 
 
 def test_legends_sit_outside_the_data_area(tmp_path):
     groups = groups_of(tmp_path, {"lstm": [12, 14], "lstm_nac": [18]})
     run = plots.run_figure(ev.read_result(tmp_path / "lstm-s0"))
+    twin = run.axes[3]  # the arrival share: its lines are in the arrival panel's legend
     for name, fig in [*report_figures(groups).items(), ("run", run)]:
         renderer = drawn(fig)
-        for ax in fig.axes:
+        for ax in (a for a in fig.axes if a is not twin):
             legend = ax.get_legend()
             assert legend is not None, name
             box, data = legend.get_window_extent(renderer), ax.get_window_extent(renderer)
@@ -87,7 +89,9 @@ def test_threshold_lines_are_labelled(tmp_path):
     figures = report_figures(groups)
     assert {"success 0.9 (horizon_90)", "success 0.5 (horizon_50)"} <= line_labels(figures["success"].axes[0])
     assert "reward 0.7 (the paper's horizon)" in line_labels(figures["reward"].axes[0])
-    success, _ = plots.run_figure(ev.read_result(tmp_path / "lstm-s0")).axes
+    reward, success, arrival, _ = plots.run_figure(ev.read_result(tmp_path / "lstm-s0")).axes
+    assert "reward 0.7 (the paper's horizon)" in line_labels(reward)
+    assert "share of episodes that arrive (right)" in {t.get_text() for t in arrival.get_legend().get_texts()}
     thresholds = [line for line in success.get_lines() if line.get_label().startswith("success 0.")]
     assert sorted(line.get_ydata()[0] for line in thresholds) == pytest.approx([0.5, 0.9])
     assert {"success 0.9 (horizon_90)", "success 0.5 (horizon_50)"} <= {

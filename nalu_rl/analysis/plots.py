@@ -89,7 +89,8 @@ def _values(results: list[dict[str, Any]], key: str) -> np.ndarray:
 
 
 def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
-    """One run: success vs T with its 95% Wilson band and horizons; mean arrival time vs T."""
+    """One run: the paper's reward vs T with its horizon; success vs T with its 95% Wilson band and horizons;
+    mean arrival time vs T beside the share of episodes that arrive at all."""
     results = doc["results"]
     t = np.array([r["T"] for r in results], dtype=float)
     rate = _values(results, "success_rate")
@@ -98,8 +99,20 @@ def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
     agent = str(doc.get("agent"))
     c = color(agent)
     log = log_t(t)
-    fig = Figure(figsize=(14, 4.2), layout="constrained")
-    ax1, ax2 = fig.subplots(1, 2)
+    fig = Figure(figsize=(18, 4.4), layout="constrained")
+    ax0, ax1, ax2 = fig.subplots(1, 3)
+    _shade_training(ax0, doc["train_range"])
+    if any(r.get("paper_reward") is not None for r in results):  # results of 0.2.0 have none
+        ax0.plot(t, np.array([np.nan if r.get("paper_reward") is None else r["paper_reward"] for r in results]),
+                 "o-", color=c, ms=3, label=f"{agent} ({doc.get('policy')})")  # fmt: skip
+    ax0.axhline(REWARD_HORIZON_LEVEL, color="0.4", lw=0.8, ls="--", label=f"reward {REWARD_HORIZON_LEVEL} (the paper's horizon)")
+    if doc.get("reward_horizon") is not None:
+        ax0.axvline(doc["reward_horizon"], color=c, lw=1, label=f"reward horizon = {doc['reward_horizon']}")
+    _t_axis(ax0, t, log)
+    ax0.set_ylim(-1.05, 1.05)
+    ax0.set_ylabel("mean episode reward (graded, as in the paper)")
+    ax0.set_title("the paper's measure", fontsize=10)
+    _legend(ax0)
     _shade_training(ax1, doc["train_range"])
     ax1.fill_between(t, lo, hi, color=c, alpha=0.25, lw=0, label="95% Wilson interval (episodes)")
     ax1.plot(t, rate, "o-", color=c, ms=3, label=f"{agent} ({doc.get('policy')})")
@@ -112,8 +125,14 @@ def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
     _legend(ax1)
     _shade_training(ax2, doc["train_range"])
     _arrival_axes(ax2, t, log)
-    ax2.plot(t, _values(results, "mean_arrival_time"), "o-", color=c, ms=3, label=agent)
-    _legend(ax2)
+    ax2.plot(t, _values(results, "mean_arrival_time"), "o-", color=c, ms=3, label=f"{agent}: mean arrival time (left)")
+    share = ax2.twinx()
+    share.plot(t, _values(results, "arrival_rate"), "s--", color="0.45", ms=2.5, lw=0.9, label="share of episodes that arrive (right)")
+    share.set_ylim(-0.02, 1.02)
+    share.set_ylabel("share of episodes that arrive")
+    handles = [h for a in (ax2, share) for h in a.get_legend_handles_labels()[0]]
+    labels = [lab for a in (ax2, share) for lab in a.get_legend_handles_labels()[1]]
+    ax2.legend(handles, labels, loc="upper left", bbox_to_anchor=(1.12, 1.0), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
     return fig

@@ -29,14 +29,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_results(doc: dict) -> str:
-    lines = [f"{'T':>5}  {'success':>7}  {'95% CI':>13}  {'arrived':>7}  {'arrival':>7}  {'|err|':>5}"]
+    lines = [f"{'T':>5}  {'reward':>6}  {'success':>7}  {'95% CI':>13}  {'arrived':>7}  {'arrival':>7}  {'|err|':>5}"]
     lo, hi = doc["train_range"]
     for r in doc["results"]:
         mark = "*" if lo <= r["T"] <= hi else " "
         ci = f"[{r['success_ci95'][0]:.2f}, {r['success_ci95'][1]:.2f}]"
         arrival, mae = show(r["mean_arrival_time"], ".1f"), show(r["timing_mae"], ".1f")
-        lines.append(f"{r['T']:>4}{mark}  {r['success_rate']:>7.3f}  {ci:>13}  {r['arrival_rate']:>7.3f}  {arrival:>7}  {mae:>5}")
-    lines.append(f"(* training range {lo}–{hi}; {doc['policy']} policy)")
+        reward = show(r.get("paper_reward"), ".2f")
+        lines.append(f"{r['T']:>4}{mark}  {reward:>6}  {r['success_rate']:>7.3f}  {ci:>13}  {r['arrival_rate']:>7.3f}  {arrival:>7}  {mae:>5}")
+    lines.append(f"(* training range {lo}–{hi}; {doc['policy']} policy; reward: the paper's graded reward, its Fig. 5's measure; "
+                 "arrived: the share of episodes that reach the target at all, arrival: their mean arrival time)")
     return "\n".join(lines)
 
 
@@ -59,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(format_results(doc))
     print(f"scored {doc['checkpoint']}.pt ({show(doc['frames'], ',')} frames)")
-    print(f"{doc['agent']} (seed {doc['seed']}): horizon_90 = {show(doc['horizon_90'])}, horizon_50 = {show(doc['horizon_50'])}")
+    print(f"{doc['agent']} (seed {doc['seed']}): reward 13–20 = {show(doc.get('reward_13_20'), '.2f')}, "
+          f"reward horizon = {show(doc.get('reward_horizon'))}; horizon_90 = {show(doc['horizon_90'])}, horizon_50 = {show(doc['horizon_50'])}")
     for name in (RESULT_FILE, CSV_FILE, FIGURE_FILE):
         print(args.run / name)
     return 0
