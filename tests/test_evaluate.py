@@ -214,6 +214,16 @@ def test_evaluate_run_writes_json_csv_png_and_tensorboard(scripted_run):
     png = (scripted_run / "extrapolation.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert list((scripted_run / "tb").glob("events.out.tfevents.*"))
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(scripted_run / "tb"), size_guidance={"tensors": 0})
+    acc.Reload()
+    scalars = acc.Tags()["scalars"]
+    assert "extrapolation/greedy/horizon_90" in scalars and acc.Scalars("extrapolation/greedy/horizon_90")[0].step == 1000
+    assert not [tag for tag in scalars if tag.endswith("_vs_T")]  # no per-T scalar: T is not a step
+    table = acc.Tensors("extrapolation/greedy/per_T/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert table.splitlines()[2].startswith("| 1 |") and len(table.splitlines()) == 2 + 20
+    assert "extrapolation/greedy/figure" in acc.Tags()["images"]
     assert ev.read_result(scripted_run) == doc
 
 

@@ -91,21 +91,30 @@ def read_result(path: Path) -> dict[str, Any]:
 
 
 def log_tensorboard(log_dir: Path, doc: dict[str, Any], image=None, step: int = 0) -> None:
-    """Per-T curves (the step axis is T), the horizons (at ``step``, the run's frames) and the figure."""
+    """The run's measures as scalars at ``step`` (its frames), the per-T values as a table and the figure.
+
+    Per-T values are not scalars: TensorBoard would put T on its step axis and smooth across neighbouring T.
+    """
     from torch.utils.tensorboard import SummaryWriter
 
     prefix = f"extrapolation/{doc['policy']}"
     with SummaryWriter(log_dir=str(log_dir)) as writer:
-        for r in doc["results"]:
-            for key in ("success_rate", "mean_reward", "paper_reward", "arrival_rate", "mean_arrival_time", "timing_mae"):
-                if r.get(key) is not None:
-                    writer.add_scalar(f"{prefix}/{key}_vs_T", r[key], global_step=r["T"])
         for key in (*(horizon_key(q) for q in HORIZON_LEVELS), "reward_horizon", "reward_13_20"):
             value = doc.get(key)
             if value is not None:
                 writer.add_scalar(f"{prefix}/{key}", value, global_step=step)
+        writer.add_text(f"{prefix}/per_T", per_t_markdown(doc["results"]), global_step=step)
         if image is not None:
             writer.add_image(f"{prefix}/figure", image, global_step=step, dataformats="HWC")
+
+
+def per_t_markdown(results: Sequence[dict[str, Any]]) -> str:
+    """The per-T results as a Markdown table: the paper's reward, success, the share that arrives, mean arrival time."""
+    lines = ["| T | reward (paper) | success | arrive | mean arrival |", "|---|---|---|---|---|"]
+    for r in results:
+        cells = [r.get("paper_reward"), r["success_rate"], r["arrival_rate"], r["mean_arrival_time"]]
+        lines.append(f"| {r['T']} | " + " | ".join("none" if v is None else f"{v:.3g}" for v in cells) + " |")
+    return "\n".join(lines)
 
 
 def evaluate_run(

@@ -373,9 +373,4 @@ def _log_tensorboard(log_dir: Path, summary: dict[str, Any], text: str, figures:
                 writer.add_scalar(f"report/reward_horizon_median/{tag}", a["reward_horizon"]["median"])
             if a["reward_13_20"].get("mean") is not None:
                 writer.add_scalar(f"report/reward_13_20_mean/{tag}", a["reward_13_20"]["mean"])
-            curve = a["success_vs_T"]
-            for t, v in zip(curve["T"], curve["mean"]):
-                writer.add_scalar(f"report/success_vs_T/{tag}", v, global_step=t)
-            for t, v in zip(a["reward_vs_T"]["T"], a["reward_vs_T"]["mean"]):
-                if v is not None:
-                    writer.add_scalar(f"report/reward_vs_T/{tag}", v, global_step=t)
+            # the curves against T are the figures above: as scalars TensorBoard would smooth across neighbouring T
