@@ -50,10 +50,10 @@ EVAL_EPISODES = 100  # per T; every run plays the same 100 start states for each
 EVAL_SEED = 0
 # The columns every row has; per-T columns (reward_T05, success_T05, arrival_T05, ...) follow.
 SUMMARY_COLUMNS = (
-    "frames", "elapsed_s", "success_8_12", "success_8_12_min", "reward_5_12",
+    "frames", "elapsed_s", "success_8_12", "success_8_12_min", "reward_5_12", "reward_8_12",
     "reward_13_20", "success_13_20", "reward_horizon", "horizon_90", "mastered",
 )  # fmt: skip
-TENSORBOARD_SCALARS = ("success_8_12", "success_8_12_min", "reward_5_12", "reward_13_20", "success_13_20", "reward_horizon", "horizon_90")
+TENSORBOARD_SCALARS = ("success_8_12", "success_8_12_min", "reward_5_12", "reward_8_12", "reward_13_20", "success_13_20", "reward_horizon", "horizon_90")
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,7 @@ def row_of(results: Sequence[dict[str, Any]], frames: int, elapsed: float) -> di
         "success_8_12": success,
         "success_8_12_min": min(r["success_rate"] for r in results if MASTERY_RANGE[0] <= r["T"] <= MASTERY_RANGE[1]),
         "reward_5_12": reward,
+        "reward_8_12": band_mean(results, "paper_reward", *MASTERY_RANGE),
         "reward_13_20": band_mean(results, "paper_reward", *PAPER_RANGE),
         "success_13_20": band_mean(results, "success_rate", *PAPER_RANGE),
         "reward_horizon": reward_horizon(results),
