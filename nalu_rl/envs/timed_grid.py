@@ -25,8 +25,11 @@ def observation_space(cfg: rules.Config) -> spaces.Dict:
 class TimedGridEnv(gym.Env):
     """A 5×5 grid world told an integer T; success is arriving on the target at exactly t = T.
 
-    See ``SPEC.md`` §3 for the full rules; they live in :mod:`nalu_rl.envs.rules`, which the
-    batched twin :class:`nalu_rl.envs.batched.TimedGridVecEnv` uses too.
+    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twin
+    :class:`nalu_rl.envs.batched.TimedGridVecEnv` uses too; the README's environment section states them.
+    Without kwargs this is the strict protocol on pixels (``placement="reachable"``, ``reward="exact"``); the
+    command line trains on the ``paper_grid`` preset instead (uniform placement, graded reward, grid planes):
+    ``gym.make(ENV_ID, **env_kwargs_from_preset("paper_grid")[1])`` gives that one.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
