@@ -198,6 +198,7 @@ def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
         n = g["seeds"]
         if n >= 2:
             ax.fill_between(g["T"], g["reward_lo"], g["reward_hi"], color=c, alpha=0.2, lw=0)
+            _seed_lines(ax, g, "paper_reward", c)
         ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, points) in enumerate(paper.FIGURE5.items()):
         t, r = zip(*sorted(points.items()))
@@ -211,8 +212,18 @@ def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
     ax.set_ylabel("mean episode reward (graded, as in the paper)")
     if legend:
         _legend(ax)
-    ax.set_title("the paper's measure: average reward vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
+    ax.set_title("the paper's measure: reward vs T (mean, 95% CI over seeds, thin: each seed)", fontsize=9)
     return drawn
+
+
+def _seed_lines(ax, group: dict[str, Any], key: str, c: str) -> None:
+    """One thin line per seed under the mean, so that a seed that failed shows as itself, not as a dip in a band."""
+    wanted = set(group["T"].astype(int).tolist())
+    for run in group["runs"]:
+        points = sorted((r["T"], r.get(key)) for r in run["results"] if r["T"] in wanted and r.get(key) is not None)
+        if points:
+            t, v = zip(*points)
+            ax.plot(t, v, "-", color=c, lw=0.7, alpha=0.35, label="_seed")
 
 
 def _t_all(groups) -> np.ndarray:
@@ -225,6 +236,7 @@ def draw_success(ax, groups, train_range, legend: bool = True) -> None:
         c = color(agent, i)
         if g["seeds"] >= 2:
             ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
+            _seed_lines(ax, g, "success_rate", c)
         n = g["seeds"]
         ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
@@ -234,7 +246,7 @@ def draw_success(ax, groups, train_range, legend: bool = True) -> None:
     _success_axes(ax, t, log_t(t))
     if legend:
         _legend(ax)
-    ax.set_title("exact success vs T (band: 95% bootstrap CI over seeds)", fontsize=10)
+    ax.set_title("exact success vs T (mean, 95% CI over seeds, thin: each seed)", fontsize=9)
 
 
 def draw_arrival(ax, groups, train_range, legend: bool = True) -> None:
