@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -113,6 +112,3 @@ class ActorCritic(nn.Module):
         out, state = self.core(self.encoder(image), tau, state)
         return self.policy(out), self.value(out).squeeze(1), state
 
-
-def parameter_count(module: nn.Module) -> int:
-    return sum(math.prod(p.shape) for p in module.parameters())

@@ -39,7 +39,7 @@ from nalu_rl.envs import rules
 from nalu_rl.envs.timed_grid import observation_space
 
 Obs = dict[str, torch.Tensor]
-__all__ = ["TimedGridVecEnv", "resolve_device"]  # resolve_device: its home is nalu_rl.common.devices
+__all__ = ["TimedGridVecEnv"]
 
 
 class TimedGridVecEnv(VectorEnv):
