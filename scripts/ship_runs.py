@@ -3,7 +3,7 @@
     python scripts/ship_runs.py SRC_FOLDER DEST_FOLDER
 
 Each run folder under SRC_FOLDER (one holding config.json) is copied to DEST_FOLDER/<name>/ with its config.json,
-extrapolation.json, eval_history.csv and checkpoints/latest.pt and best.pt reduced to the network's weights (no
+extrapolation.json, eval_history.csv and checkpoints/latest.pt reduced to the network's weights (no
 optimiser or RNG state: a shipped run can be evaluated, reported and played, not resumed). TensorBoard events stay
 behind.
 """
@@ -25,7 +25,7 @@ def ship(src: Path, dest: Path) -> None:
     for name in KEPT:
         if (src / name).is_file():
             shutil.copyfile(src / name, dest / name)
-    for path in (runs.latest_checkpoint(src), runs.best_checkpoint(src)):
+    for path in (runs.latest_checkpoint(src),):  # the final weights: what the README's tables scored
         if path.is_file():
             payload = load_checkpoint(path)
             save_checkpoint(dest / runs.CHECKPOINT_DIR / path.name, model=payload["model"], optimizer={},
