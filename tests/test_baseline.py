@@ -223,10 +223,10 @@ def test_cli_usage_errors_exit_2(argv, message, capsys):
 
 
 def test_cli_refuses_existing_run_and_missing_sb3(tmp_path, capsys, monkeypatch, baseline_run):
-    assert main(["baseline", "--frames", "128", "--run-dir", str(baseline_run), "--no-eval", "--quiet"]) == 2
+    assert main(["baseline", "--frames", "128", "--out", str(baseline_run), "--no-eval", "--quiet"]) == 2
     assert "already holds a run" in capsys.readouterr().err
     monkeypatch.setitem(sys.modules, "sb3_contrib", None)  # as if the package were not installed
-    assert main(["baseline", "--frames", "128", "--run-dir", str(tmp_path / "x"), "--no-eval", "--quiet"]) == 2
+    assert main(["baseline", "--frames", "128", "--out", str(tmp_path / "x"), "--no-eval", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "pip install" in err and "sb3" in err and "Traceback" not in err
     assert not (tmp_path / "x").exists()
@@ -234,7 +234,7 @@ def test_cli_refuses_existing_run_and_missing_sb3(tmp_path, capsys, monkeypatch,
 
 def test_cli_trains_and_evaluates(tmp_path, capsys):
     run_dir = tmp_path / "cli"
-    argv = ["baseline", "--algo", "recurrent-ppo", "--frames", "128", "--seed", "1", "--run-dir", str(run_dir),
+    argv = ["baseline", "--algo", "recurrent-ppo", "--frames", "128", "--seed", "1", "--out", str(run_dir),
             "--episodes", "4", "--t-min", "4", "--t-max", "6", "--quiet"]  # fmt: skip
     for key, value in TINY.items():
         argv += ["--set", f"{key}={value}"]

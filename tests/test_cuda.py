@@ -172,7 +172,7 @@ def _wait_for(predicate, timeout: float, what: str) -> None:
 def test_async_workers_on_one_gpu_stop_cleanly_on_sigterm(tmp_path):
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm", "--env", "fast", "--frames", "1e12", "--mode", "async",
-           "--workers", "2", "--envs-per-worker", "8", "--device", DEVICE, "--run-dir", str(run_dir), "--no-progress",
+           "--workers", "2", "--envs-per-worker", "8", "--device", DEVICE, "--out", str(run_dir), "--quiet",
            "--checkpoint-interval", "0.5"]  # fmt: skip
     latest = run_dir / "checkpoints" / "latest.pt"
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)

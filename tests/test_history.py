@@ -80,8 +80,8 @@ def test_a_run_killed_at_random_moments_has_the_history_of_one_never_killed(tmp_
     run_dir = tmp_path / "killed"
     cmd = [sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm", "--env", "fast", "--frames", str(FRAMES),
            "--mode", "sync", "--workers", "1", "--envs-per-worker", "8", "--set", "n_steps=16", "--eval-every", str(EVERY),
-           "--run-dir", str(run_dir), "--no-progress", "--checkpoint-interval", "0.05"]  # fmt: skip
-    resume = [*cmd[:4], "--resume", "--run-dir", str(run_dir), "--no-progress", "--checkpoint-interval", "0.05"]
+           "--out", str(run_dir), "--quiet", "--checkpoint-interval", "0.05"]  # fmt: skip
+    resume = [*cmd[:4], "--resume", "--out", str(run_dir), "--quiet", "--checkpoint-interval", "0.05"]
     rng = random.Random(5)
     hist = run_dir / history.HISTORY_FILE
     killed_with_rows = 0

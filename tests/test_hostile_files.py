@@ -48,7 +48,7 @@ def test_a_config_json_with_fields_of_the_wrong_type(run, tmp_path, capsys, fiel
     else:
         config[outer] = value
     (folder / "config.json").write_text(json.dumps(config))
-    argv = ["eval", str(folder), "--quiet"] if command == "eval" else ["train", "--resume", "--run-dir", str(folder), "--no-progress"]
+    argv = ["eval", str(folder), "--quiet"] if command == "eval" else ["train", "--resume", "--out", str(folder), "--quiet"]
     assert main(argv) == 2
     err = _one_line(capsys)
     assert str(folder / "config.json") in err and message in err
@@ -65,7 +65,7 @@ def test_a_checkpoint_with_a_bad_counter_or_no_optimiser_state(run, tmp_path, ca
     change(payload)
     torch.save(payload, path)
     for command in commands:
-        argv = ["eval", str(folder), "--quiet"] if command == "eval" else ["train", "--resume", "--run-dir", str(folder), "--no-progress"]
+        argv = ["eval", str(folder), "--quiet"] if command == "eval" else ["train", "--resume", "--out", str(folder), "--quiet"]
         assert main(argv) == 2
         err = _one_line(capsys)
         assert str(path) in err and message in err

@@ -18,7 +18,7 @@ from nalu_rl.cli import main
 from nalu_rl.common.locks import LOCK_FILE, FolderBusy, FolderLock
 
 SMALL = dict(agent="lstm", env="fast", mode="sync", workers=1, envs_per_worker=8, overrides={"n_steps": 16})
-TRAIN = ["train", "--env", "fast", "--mode", "sync", "--envs-per-worker", "8", "--set", "n_steps=16", "--no-progress"]
+TRAIN = ["train", "--env", "fast", "--mode", "sync", "--envs-per-worker", "8", "--set", "n_steps=16", "--quiet"]
 
 
 def _one_line(capsys) -> str:
@@ -30,13 +30,13 @@ def _one_line(capsys) -> str:
 def test_a_second_train_into_a_new_run_folder_refuses_naming_the_holder(tmp_path, capsys):
     run_dir = tmp_path / "run"
     first = subprocess.Popen([sys.executable, "-m", "nalu_rl", *TRAIN, "--agent", "lstm", "--frames", "3000000",
-                              "--run-dir", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                              "--out", str(run_dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 60
         while not (run_dir / LOCK_FILE).is_file() or not (run_dir / LOCK_FILE).read_text():
             assert time.monotonic() < deadline and first.poll() is None
             time.sleep(0.01)
-        code = main([*TRAIN, "--agent", "lstm_nac", "--frames", "2048", "--run-dir", str(run_dir)])
+        code = main([*TRAIN, "--agent", "lstm_nac", "--frames", "2048", "--out", str(run_dir)])
         err = capsys.readouterr().err
         holder = f"process {first.pid}"
         assert code in (1, 2) and holder in err or "already holds a run" in err, err
@@ -50,7 +50,7 @@ def test_a_held_run_folder_refuses_a_resume_and_a_held_sweep_folder_a_sweep(tmp_
     run_dir = train(**SMALL, frames=256, run_dir=tmp_path / "run", progress=False)
     before = load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"]
     with FolderLock(run_dir, what="run"):
-        assert main(["train", "--resume", "--run-dir", str(run_dir), "--frames", "512", "--no-progress"]) == 1
+        assert main(["train", "--resume", "--out", str(run_dir), "--frames", "512", "--quiet"]) == 1
         err = _one_line(capsys)
         assert f"run folder {run_dir} is in use by process {os.getpid()}" in err
     assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"] == before  # nothing trained, nothing written
@@ -77,7 +77,7 @@ def test_a_resume_onto_a_checkpoint_that_is_a_folder_fails_before_training(tmp_p
     latest.unlink()
     latest.mkdir()
     started = time.monotonic()
-    assert main(["train", "--resume", "--run-dir", str(run_dir), "--frames", "3000000", "--no-progress"]) == 1
+    assert main(["train", "--resume", "--out", str(run_dir), "--frames", "3000000", "--quiet"]) == 1
     err = capsys.readouterr().err
     assert f"{latest} is in the way (not a file)" in err and "Traceback" not in err
     assert time.monotonic() - started < 20  # refused before 3M frames of work, not at the save after them

@@ -29,7 +29,7 @@ def test_train_refuses_numbers_that_are_not_numbers(tmp_path, capsys, monkeypatc
 @pytest.mark.parametrize("setting", ["lr=inf", "n_envs=1000000000", "ent_coef=1e12"])
 def test_the_peer_refuses_them_too(tmp_path, capsys, setting):
     pytest.importorskip("sb3_contrib")
-    assert main(["baseline", "--frames", "1000", "--run-dir", str(tmp_path / "p"), "--set", setting]) == 2
+    assert main(["baseline", "--frames", "1000", "--out", str(tmp_path / "p"), "--set", setting]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and setting.split("=")[0] in err
     assert not (tmp_path / "p").exists()

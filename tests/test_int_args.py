@@ -87,7 +87,7 @@ def test_integers_are_written_the_same_way_everywhere():
 def test_a_seed_beyond_the_limit_is_refused_before_anything_is_written(tmp_path, capsys):
     run_dir = tmp_path / "run"
     for flag, value in (("--seed", str(SEED_MAX + 1)), ("--frames", "1" * 31), ("--frames", "1e30")):
-        argv = ["train", "--agent", "lstm", "--env", "fast", "--frames", "4096", "--run-dir", str(run_dir), flag, value]
+        argv = ["train", "--agent", "lstm", "--env", "fast", "--frames", "4096", "--out", str(run_dir), flag, value]
         with pytest.raises(SystemExit) as exit_:
             main(argv)
         assert exit_.value.code == 2 and flag in capsys.readouterr().err

@@ -23,16 +23,16 @@ from nalu_rl.cli import main
 FRAMES = 12_800  # 100 updates of 8 environments x 16 steps: a few seconds of training
 TRAIN = [sys.executable, "-m", "nalu_rl", "train"]  # main() takes what follows "nalu_rl"
 # Checkpoints every 50 ms: a kill often lands in or near a write.
-COMMON = ["--no-progress", "--checkpoint-interval", "0.05"]
+COMMON = ["--quiet", "--checkpoint-interval", "0.05"]
 
 
 def start(run_dir: Path) -> list[str]:
     return [*TRAIN, "--agent", "lstm", "--env", "fast", "--frames", str(FRAMES), "--mode", "sync", "--workers", "1",
-            "--envs-per-worker", "8", "--set", "n_steps=16", "--run-dir", str(run_dir), *COMMON]  # fmt: skip
+            "--envs-per-worker", "8", "--set", "n_steps=16", "--out", str(run_dir), *COMMON]  # fmt: skip
 
 
 def resume(run_dir: Path) -> list[str]:
-    return [*TRAIN, "--resume", "--run-dir", str(run_dir), *COMMON]
+    return [*TRAIN, "--resume", "--out", str(run_dir), *COMMON]
 
 
 def temp_files(run_dir: Path) -> list[Path]:

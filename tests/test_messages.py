@@ -29,7 +29,7 @@ def run(runs, tmp_path):
 
 def refused(capsys, run_dir, message: str) -> None:
     """``nalu-rl train --resume`` and ``load_agent`` both refuse ``run_dir`` with ``message``: one line, exit 2 / ValueError."""
-    assert main(["train", "--resume", "--run-dir", str(run_dir), "--no-progress"]) == 2
+    assert main(["train", "--resume", "--out", str(run_dir), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1, err
     assert not any(text in err for text in LIBRARY_TEXT), err
@@ -71,6 +71,6 @@ def test_a_folder_that_is_not_a_run_or_has_no_checkpoint_yet(run, tmp_path, caps
     with pytest.raises(FileNotFoundError, match="not a run folder .*give a folder that nalu-rl train or baseline wrote"):
         load_agent(tmp_path)
     (run / "checkpoints" / "latest.pt").unlink()
-    with pytest.raises(FileNotFoundError, match="has no checkpoint yet .*nalu-rl train --resume --run-dir"):
+    with pytest.raises(FileNotFoundError, match="has no checkpoint yet .*nalu-rl train --resume --out"):
         load_agent(run)
     assert json.loads((run / "config.json").read_text())["agent"] == "lstm_nac"

@@ -118,7 +118,7 @@ def test_bad_arguments(lstm_run, tmp_path):
 
 def test_cli_writes_gif_and_reports_episodes(lstm_run, tmp_path, capsys):
     out = tmp_path / "cli.gif"
-    assert main(["play", str(lstm_run), "--instruction", "17", "--episodes", "1", "--out", str(out)]) == 0
+    assert main(["play", str(lstm_run), "--t", "17", "--episodes", "1", "--gif", str(out)]) == 0
     text = capsys.readouterr().out
     assert "T=17" in text and str(out) in text
     assert out.is_file() and len(_frames(out)) >= 2
@@ -128,8 +128,8 @@ def test_cli_writes_gif_and_reports_episodes(lstm_run, tmp_path, capsys):
     "argv, message",
     [
         (["{missing}"], "run folder not found"),
-        (["{run}", "--instruction", "0"], "--instruction"),
-        (["{run}", "--out", "{tmp}/x.png"], ".gif"),
+        (["{run}", "--t", "0"], "--t"),
+        (["{run}", "--gif", "{tmp}/x.png"], ".gif"),
         (["{run}", "--fps", "0"], "--fps"),
         (["{run}", "--device", "tpu"], "--device"),
     ],
@@ -152,5 +152,5 @@ def test_plays_the_sb3_peer(tmp_path):
     run_dir = train_recurrent_ppo(frames=128, run_dir=tmp_path / "rppo", progress=False,
                                   overrides={"n_envs": 4, "n_steps": 32, "batch_size": 64, "n_epochs": 1})  # fmt: skip
     out = tmp_path / "peer.gif"
-    assert main(["play", str(run_dir), "--instruction", "6", "--out", str(out)]) == 0
+    assert main(["play", str(run_dir), "--t", "6", "--gif", str(out)]) == 0
     assert len(_frames(out)) >= 2

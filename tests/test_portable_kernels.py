@@ -22,7 +22,7 @@ def _train(run_dir, caller: dict[str, str], portable: bool) -> dict[str, torch.T
     env = {k: v for k, v in os.environ.items() if k not in kernels.PORTABLE}
     env.update(caller)
     cmd = [sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm_nac", "--env", "fast", "--frames", "20000",
-           "--envs-per-worker", "16", "--run-dir", str(run_dir), "--no-progress"] + ([kernels.FLAG] if portable else [])  # fmt: skip
+           "--envs-per-worker", "16", "--out", str(run_dir), "--quiet"] + ([kernels.FLAG] if portable else [])  # fmt: skip
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     return load_checkpoint(run_dir / "checkpoints" / "latest.pt")["model"]
 

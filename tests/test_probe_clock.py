@@ -14,7 +14,7 @@ SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "probe_clock.py"
 def test_probe_clock_reports_the_clock_and_each_cap(tmp_path):
     run = tmp_path / "cd"
     argv = ["train", "--agent", "lstm_countdown", "--env", "fast", "--frames", "2048", "--envs-per-worker", "16",
-            "--run-dir", str(run), "--no-progress"]  # fmt: skip
+            "--out", str(run), "--quiet"]  # fmt: skip
     assert main(argv) == 0
     out = subprocess.run(
         [sys.executable, str(SCRIPT), str(run), "--t", "5,40", "--episodes", "8", "--cap", "0", "12"],

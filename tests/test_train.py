@@ -157,7 +157,7 @@ def _cli(capsys, *argv: str) -> tuple[int, str]:
         (["--agent", "lstm", "--device", "tpu"], "device must be"),
         (["--agent", "lstm", "--workers", "0"], "--workers: must be an integer in [1, 1024], got 0"),
         (["--agent", "lstm", "--set", "lr=-1"], "lr must be a finite number in (0, 1], got -1"),
-        (["--resume", "--run-dir", "does/not/exist"], "run folder not found"),
+        (["--resume", "--out", "does/not/exist"], "run folder not found"),
         ([], "agent preset is required"),
     ],
 )
@@ -181,8 +181,8 @@ def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(
 
     monkeypatch.setattr(sync_trainer, "update", diverging)
     run_dir = tmp_path / "run"
-    argv = ("--agent", "lstm", "--env", "fast", "--frames", "4096", "--run-dir", str(run_dir), "--mode", "sync",
-            "--envs-per-worker", "8", "--no-progress")  # fmt: skip
+    argv = ("--agent", "lstm", "--env", "fast", "--frames", "4096", "--out", str(run_dir), "--mode", "sync",
+            "--envs-per-worker", "8", "--quiet")  # fmt: skip
     code, err = _cli(capsys, *argv)
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 3 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err
@@ -197,11 +197,11 @@ def test_corrupt_checkpoint_and_existing_run_are_refused_without_overwriting(tmp
     latest.write_bytes(b"\x00garbage")
     config_before = (run_dir / "config.json").read_text()
 
-    code, err = _cli(capsys, "--resume", "--run-dir", str(run_dir))
+    code, err = _cli(capsys, "--resume", "--out", str(run_dir))
     assert code == 2 and "is not a nalu-rl checkpoint" in err and len(err.strip().splitlines()) == 1
     assert latest.read_bytes() == b"\x00garbage" and (run_dir / "config.json").read_text() == config_before
 
-    code, err = _cli(capsys, "--agent", "lstm", "--run-dir", str(run_dir))
+    code, err = _cli(capsys, "--agent", "lstm", "--out", str(run_dir))
     assert code == 2 and "already holds a run" in err
     assert latest.read_bytes() == b"\x00garbage" and (run_dir / "config.json").read_text() == config_before
 
@@ -217,7 +217,7 @@ def _wait_for(predicate, timeout: float = 120.0, what: str = "condition") -> Non
 def test_sigterm_saves_a_checkpoint_then_resume_continues(tmp_path):
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm", "--frames", "1e9", "--mode", "sync",
-           "--workers", "1", "--envs-per-worker", "8", "--run-dir", str(run_dir), "--no-progress"]  # fmt: skip
+           "--workers", "1", "--envs-per-worker", "8", "--out", str(run_dir), "--quiet"]  # fmt: skip
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
     try:
         _wait_for(lambda: (run_dir / "tb").is_dir() and (run_dir / "checkpoints" / "latest.pt").exists(), what="start")
@@ -232,7 +232,7 @@ def test_sigterm_saves_a_checkpoint_then_resume_continues(tmp_path):
     assert stopped > 0
 
     target = stopped + 256
-    done = subprocess.run([*cmd[:4], "--resume", "--run-dir", str(run_dir), "--frames", str(target), "--no-progress"],
+    done = subprocess.run([*cmd[:4], "--resume", "--out", str(run_dir), "--frames", str(target), "--quiet"],
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert load_checkpoint(run_dir / "checkpoints" / "latest.pt")["frames"] == target

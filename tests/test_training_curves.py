@@ -88,7 +88,7 @@ def test_a_run_made_under_avx2_kernels_is_named_in_the_warning(tmp_path, capsys)
     for name, extra in (("lstm-s0", {}), ("lstm-s1", {"ATEN_CPU_CAPABILITY": "avx2"})):
         env = {k: v for k, v in os.environ.items() if k != "ATEN_CPU_CAPABILITY"} | extra
         subprocess.run([sys.executable, "-m", "nalu_rl", "train", "--agent", "lstm", "--env", "fast", "--frames", "2048",
-                        "--envs-per-worker", "8", "--seed", name[-1], "--run-dir", str(root / name), "--no-progress"],
+                        "--envs-per-worker", "8", "--seed", name[-1], "--out", str(root / name), "--quiet"],
                        env=env, check=True, capture_output=True)  # fmt: skip
         evaluate_run(root / name, t_min=5, t_max=6, episodes=2)
     assert main(["report", str(root), "--no-tensorboard"]) == 0

@@ -57,7 +57,7 @@ def load_agent(run_dir: str | Path, device: str | torch.device = "cpu", checkpoi
         raise FileNotFoundError(f"{run_dir} has no best checkpoint ({path}): only runs trained with --eval-every keep one")
     if not path.is_file():
         raise FileNotFoundError(
-            f"{run_dir} has no checkpoint yet ({path} not found): train it on with nalu-rl train --resume --run-dir {run_dir}"
+            f"{run_dir} has no checkpoint yet ({path} not found): train it on with nalu-rl train --resume --out {run_dir}"
         )
     agent_config = agent_config_of(run_dir, config)
     network = ActorCritic(config["env"], agent_config)

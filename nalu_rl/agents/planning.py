@@ -51,6 +51,7 @@ class TrainRequest:
     overrides: dict[str, Any] | None = None
     checkpoint_interval: float = 300.0
     eval_every: int | None = None
+    log_interval: float = 1.0  # seconds between TensorBoard points and progress-bar updates
 
 
 @dataclass
@@ -62,7 +63,8 @@ class Plan:
     agent_config: AgentConfig
     checkpoint: dict[str, Any] | None  # the one to resume from
     checkpoint_interval: float  # seconds between periodic checkpoints
-    notes: tuple[str, ...] = field(default=())  # one line each, for the person who asked (a resume that starts afresh)
+    notes: tuple[str, ...] = field(default=())
+    log_interval: float = 1.0  # seconds between TensorBoard points  # one line each, for the person who asked (a resume that starts afresh)
 
 
 def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
@@ -76,7 +78,11 @@ def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
         raise TypeError("give one TrainRequest or its fields as keywords (agent=..., frames=...), not both")
     if not request.checkpoint_interval > 0:
         raise ValueError(f"checkpoint interval must be > 0 seconds, got {request.checkpoint_interval!r}")
-    return _prepare_resume(request) if request.resume else _prepare_new(request)
+    if isinstance(request.log_interval, bool) or not isinstance(request.log_interval, (int, float)) or not 0 < request.log_interval <= 3600:
+        raise ValueError(f"log_interval must be a number of seconds in (0, 3600], got {request.log_interval!r}")
+    plan = _prepare_resume(request) if request.resume else _prepare_new(request)
+    plan.log_interval = float(request.log_interval)
+    return plan
 
 
 def _prepare_new(request: TrainRequest) -> Plan:
@@ -106,7 +112,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     _check_run_settings(config)
     run_dir = Path(request.run_dir) if request.run_dir is not None else DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
     if (run_dir / runs.CONFIG_FILE).exists():
-        raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --run-dir")
+        raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run folder {run_dir} exists and is not a folder")
     return Plan(run_dir, config, agent_config, None, request.checkpoint_interval)
@@ -114,7 +120,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
 
 def _prepare_resume(request: TrainRequest) -> Plan:
     if request.run_dir is None:
-        raise ValueError("--resume needs the run folder (--run-dir)")
+        raise ValueError("--resume needs the run folder (--out)")
     run_dir = Path(request.run_dir)
     config = runs.read_config(run_dir)
     for key, given in (("agent", request.agent), ("env_preset", request.env), ("seed", request.seed)):

@@ -18,7 +18,7 @@ BEST = "best.pt"  # chosen by the training range alone (agents/history.py)
 HISTORY_FILE = "eval_history.csv"  # the in-training evaluations (agents/history.py)
 TENSORBOARD_DIR = "tb"
 ERRORS_DIR = "errors"
-DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --run-dir"
+DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --out folder"
 # What each field of config.json must hold; a file edited by hand or written by something else is refused by name.
 CONFIG_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
     "agent": ((str,), "a preset name"), "core": ((str,), "a core name"), "agent_config": ((dict,), "a table"),

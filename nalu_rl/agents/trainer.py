@@ -41,7 +41,7 @@ def train(request: TrainRequest | None = None, /, *, progress: bool = True, **fi
 
     The keywords are the fields of :class:`TrainRequest` (``agent``, ``env``, ``frames``, ``seed``,
     ``run_dir``, ``device``, ``mode``, ``workers``, ``envs_per_worker``, ``resume``, ``overrides``,
-    ``checkpoint_interval``, ``eval_every``), or pass one ``TrainRequest``; ``progress`` shows a progress bar.
+    ``checkpoint_interval``, ``eval_every``, ``log_interval``), or pass one ``TrainRequest``; ``progress`` shows a progress bar.
     Raises ``ValueError``/``FileNotFoundError`` for bad arguments before anything is written,
     :class:`TrainingInterrupted` after a signal, :class:`WorkerError` when a worker dies.
     """
@@ -82,7 +82,7 @@ def _train(plan: Plan, progress: bool) -> None:
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
     if start >= plan.config["frames"]:
         return
-    monitor = Monitor(plan.run_dir, plan.config, start, progress)
+    monitor = Monitor(plan.run_dir, plan.config, start, progress, interval=plan.log_interval)
     threads = torch.get_num_threads()
     try:
         with StopSignals() as stop:

@@ -106,6 +106,6 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
     except Exception as err:  # zipfile, pickle, torch and KeyError all signal a damaged file
         raise ValueError(
             f"{path} is not a readable RecurrentPPO model ({_unreadable(path, err)}); delete it and rerun "
-            f"nalu-rl baseline --resume --run-dir {run_dir} to train on from the latest checkpoint (or afresh)"
+            f"nalu-rl baseline --resume --out {run_dir} to train on from the latest checkpoint (or afresh)"
         ) from None
     return SB3Agent(model, config, dev)

@@ -96,7 +96,7 @@ def train_recurrent_ppo(
         params = config["agent_config"]
         run_dir = Path(run_dir) if run_dir is not None else DEFAULT_RUN_ROOT / f"{AGENT_NAME}-{config['env_preset']}-s{config['seed']}"
         if (run_dir / runs.CONFIG_FILE).exists():
-            raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --run-dir")
+            raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
         if run_dir.exists() and not run_dir.is_dir():
             raise ValueError(f"run folder {run_dir} exists and is not a folder")
         start_from = None
@@ -146,7 +146,7 @@ def _new_config(env: str | None, frames: int | None, seed: int | None, device: s
 def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict[str, Any], Path | None]:
     """The run's config updated for this session, and the model to continue from (None: none was saved)."""
     if run_dir is None:
-        raise ValueError("--resume needs the run folder (--run-dir)")
+        raise ValueError("--resume needs the run folder (--out)")
     run_dir = Path(run_dir)
     config = dict(runs.read_config(run_dir))
     if config.get("agent") != AGENT_NAME:

@@ -23,6 +23,8 @@ from nalu_rl.common.checks import MAX_ENVS_PER_WORKER, MAX_WORKERS, check_int, i
 DEFAULT_KS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
 SYNC_VECTOR_KS = (16, 4096)
 
+HELP = "environment steps/s and peak memory: the single env, Gymnasium's SyncVectorEnv and the batched twin"
+
 
 @dataclass
 class Result:

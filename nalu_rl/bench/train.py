@@ -21,6 +21,7 @@ from pathlib import Path
 
 from nalu_rl.common import files
 from nalu_rl.common.checks import MAX_FRAMES, int_type
+from nalu_rl.common.renamed import add_renamed
 
 HELP = "env-steps/s of whole training runs (sync and async, several batch sizes) next to sb3-contrib RecurrentPPO"
 CPU_CONFIGS = "sync:1x64,sync:1x256,async:2x64,async:2x256"
@@ -30,8 +31,9 @@ GPU_CONFIGS = "sync:1x4096,sync:1x16384,sync:1x65536,async:2x16384"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from nalu_rl.envs import DEFAULT_PRESET
 
-    parser.add_argument("--agent", default="lstm_nac",
-                        help="agent preset, or several comma-separated to compare them in one run (default lstm_nac)")  # fmt: skip
+    parser.add_argument("--agents", default="lstm_nac",
+                        help="agent presets, comma-separated, compared in one run (default lstm_nac)")  # fmt: skip
+    add_renamed(parser, "--agent", "--agents", "agents")
     parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset (default {DEFAULT_PRESET}: grid observations)")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--frames", type=int_type("frames"), default=2_000_000, help="frames per configuration (default 2,000,000)")
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
 
     device = str(resolve_device(args.device))
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
-    agents = args.agent.split(",")
+    agents = args.agents.split(",")
     for agent in agents:
         load_preset(agent, env=args.env)  # ValueError for an unknown or malformed preset, agent or env
     rows = []
@@ -107,7 +109,7 @@ def _time_nalu_train(
         cmd = [
             sys.executable, "-m", "nalu_rl", "train", "--agent", agent, "--env", env, "--frames", str(frames),
             "--mode", mode, "--workers", str(workers), "--envs-per-worker", str(envs), "--device", device,
-            "--run-dir", str(run_dir), "--no-progress", *extra,
+            "--out", str(run_dir), "--quiet", *extra,
         ]  # fmt: skip
         start = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from nalu_rl.analysis.t_values import DEFAULT_T_RANGE, resolve_t_values
 from nalu_rl.cli import UsageError
 from nalu_rl.common.checks import int_type
+from nalu_rl.common.renamed import add_renamed
 
 T_LIST_EXAMPLE = "1-30,50,100,200,500,1000"
 
@@ -79,3 +80,9 @@ def add_portable_argument(parser: argparse.ArgumentParser) -> None:
     settings = ", ".join(f"{k}={v}" for k, v in PORTABLE.items())
     parser.add_argument(FLAG, action="store_true",
                         help=f"float kernels that give the same bits on any x86-64 CPU, slower ({settings}); recorded in config.json")
+
+
+def add_quiet(parser: argparse.ArgumentParser, help: str = "no progress bars") -> None:
+    """``--quiet``, the one spelling of "print less" in every command (``--no-progress`` still accepted)."""
+    parser.add_argument("--quiet", action="store_true", help=help)
+    add_renamed(parser, "--no-progress", "--quiet", "quiet", flag=True)

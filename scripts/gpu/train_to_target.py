@@ -55,7 +55,7 @@ def train_command(args: argparse.Namespace, run_dir: Path) -> list[str]:
         sys.executable, "-m", "nalu_rl", "train", "--agent", args.agent, "--env", args.env, "--mode", "sync",
         "--workers", "1", "--envs-per-worker", str(args.envs_per_worker), "--device", args.device,
         "--frames", args.frames, "--seed", str(args.seed), "--set", f"lr={args.lr}",
-        "--checkpoint-interval", str(args.checkpoint_interval), "--run-dir", str(run_dir), "--no-progress",
+        "--checkpoint-interval", str(args.checkpoint_interval), "--out", str(run_dir), "--quiet",
     ]  # fmt: skip
 
 

@@ -6,6 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
+from nalu_rl.cli.args import add_quiet
 from nalu_rl.common.checks import int_type
 
 NAME = "arith"
@@ -77,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int_type("seed"), default=d.seed, help="base seed of data and initialisation (default 0)")
     parser.add_argument("--out", type=Path, default=Path("runs/arith"),
                         help="output folder for arith.json and TensorBoard events (default runs/arith)")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_quiet(parser, "no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
     args.out.mkdir(parents=True, exist_ok=True)
     with SummaryWriter(log_dir=str(args.out)) as writer:
-        report = run_benchmark(cfg, writer=writer, progress=not args.no_progress)
+        report = run_benchmark(cfg, writer=writer, progress=not args.quiet)
         table = format_table(report)
         writer.add_text(f"arith/{cfg.tag_prefix}table", "```\n" + table + "\n```")
     path = write_report(report, args.out)

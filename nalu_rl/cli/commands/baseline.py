@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range
+from nalu_rl.cli.args import add_eval_arguments, add_renamed, check_device, check_range
 from nalu_rl.common.checks import int_type
 
 NAME = "baseline"
@@ -27,8 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int_type("seed"), default=None, help="training seed (default 0)")
     parser.add_argument(
-        "--run-dir", type=Path, default=None, metavar="DIR", help="run folder (default runs/recurrent_ppo-<env>-s<seed>)"
+        "--out", dest="run_dir", type=Path, default=None, metavar="DIR", help="run folder (default runs/recurrent_ppo-<env>-s<seed>)"
     )
+    add_renamed(parser, "--run-dir", "--out", "run_dir", type=Path)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--threads", type=int_type("threads"), default=1, metavar="N",
         help="torch threads while training (default 1: the fastest for this small network)",
     )  # fmt: skip
-    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     parser.add_argument("--no-eval", action="store_true", help="train only; evaluate later with `nalu-rl eval RUN`")
     add_eval_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars and no table")
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
             overrides=overrides, resume=args.resume, progress=not args.quiet, threads=args.threads,
         )  # fmt: skip
     except BaselineInterrupted as err:
-        print(f"nalu-rl baseline: {err}; continue with --resume --run-dir {args.run_dir or '<run folder>'}")
+        print(f"nalu-rl baseline: {err}; continue with --resume --out {args.run_dir or '<run folder>'}")
         return 130
     except (ImportError, FileNotFoundError, ValueError) as err:
         raise UsageError(first_line(err)) from None

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from nalu_rl.cli.args import add_eval_arguments, add_portable_argument, check_device, check_range, warn_low_frames
-from nalu_rl.cli.commands.sweep import add_agents_argument
+from nalu_rl.cli.commands.sweep import add_agents_argument, parse_seeds
 from nalu_rl.common.checks import int_type
 from nalu_rl.envs import DEFAULT_PRESET
 
@@ -34,8 +34,10 @@ EVAL_EVERY = 500_000
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
-    parser.add_argument("--seeds", type=int_type("seeds"), default=DEFAULT_SEEDS, metavar="N",
-                        help=f"seeds per agent: 0..N-1 (default {DEFAULT_SEEDS})")  # fmt: skip
+    parser.add_argument("--seeds", type=parse_seeds, default=list(range(DEFAULT_SEEDS)), metavar="N|LIST",
+                        help=f"N seeds 0..N-1, a list 0,3,5 or a range 4-7 (default {DEFAULT_SEEDS})")  # fmt: skip
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a hyper-parameter of every agent preset, e.g. --set lr=3e-4 (repeatable)")  # fmt: skip
     parser.add_argument("--frames", type=int_type("frames"), default=None, metavar="F",
                         help="environment frames per run (default: each agent preset's own)")  # fmt: skip
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
@@ -64,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
+    from nalu_rl.agents.config import parse_override
     from nalu_rl.analysis.report import ReportError, make_report
     from nalu_rl.analysis.t_values import format_t_values
     from nalu_rl.analysis.text import show
@@ -71,10 +74,14 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, run_sweep
 
-    seeds = list(range(args.seeds))
+    try:
+        overrides = dict(parse_override(text) for text in args.overrides)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    seeds = args.seeds
     agents = list(dict.fromkeys(args.agents))
     print(
-        f"nalu-rl experiment: {', '.join(agents)} x seeds {seeds[0]}..{seeds[-1]}, {f'{args.frames:_}' if args.frames else 'preset'} frames each, "
+        f"nalu-rl experiment: {', '.join(agents)} x seeds {format_t_values(seeds)}, {f'{args.frames:_}' if args.frames else 'preset'} frames each, "
         f"env {args.env}, device {args.device}; evaluating T = {format_t_values(t_values)} x {args.episodes} episodes "
         f"-> {args.out}",
         flush=True,
@@ -86,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
             agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
             out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
             train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
-                           "eval_every": args.eval_every},
+                           "eval_every": args.eval_every, "overrides": overrides},
         )  # fmt: skip
     except (FileNotFoundError, ValueError, ImportError) as err:
         raise UsageError(first_line(err)) from None

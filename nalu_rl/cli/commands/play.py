@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import check_device
+from nalu_rl.cli.args import add_renamed, check_device
 from nalu_rl.common.checks import int_type
 
 NAME = "play"
@@ -16,11 +16,14 @@ ORDER = 80
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
     parser.add_argument(
-        "--instruction", "-T", type=int_type("instruction"), default=None, metavar="T",
+        "--t", dest="instruction", type=int_type("instruction"), default=None, metavar="T",
         help="the instruction T of every episode (default: drawn from the run's training range)",
     )  # fmt: skip
+    add_renamed(parser, "--instruction", "--t", "instruction", type=int_type("instruction"))
+    add_renamed(parser, "-T", "--t", "instruction", type=int_type("instruction"))
     parser.add_argument("--episodes", type=int_type("gif_episodes"), default=1, metavar="N", help="episodes in the GIF (default 1)")
-    parser.add_argument("--out", type=Path, default=None, metavar="FILE.gif", help="output file (default RUN/episode.gif)")
+    parser.add_argument("--gif", type=Path, default=None, metavar="FILE.gif", help="the GIF to write (default RUN/episode.gif)")
+    add_renamed(parser, "--out", "--gif", "gif", type=Path)
     parser.add_argument("--seed", type=int_type("seed"), default=0, help="episode i starts from reset(seed=SEED + i) (default 0)")
     parser.add_argument("--fps", type=_positive_float, default=4.0, help="frames per second (default 4)")
     parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if not args.run.is_dir():
         raise UsageError(f"run folder not found: {args.run}")
-    out = args.out if args.out is not None else args.run / "episode.gif"
+    out = args.gif if args.gif is not None else args.run / "episode.gif"
     try:
         records = play(
             args.run, instruction=args.instruction, episodes=args.episodes, out=out, seed=args.seed, fps=args.fps,

@@ -56,7 +56,7 @@ class _AgentList(argparse.Action):
 def add_agents_argument(parser: argparse.ArgumentParser, default: list[str], help: str) -> None:
     """``--agents lstm,lstm_nac`` and ``--agents lstm lstm_nac`` (and mixtures) alike, for ``sweep`` and ``experiment``."""
     parser.add_argument("--agents", nargs="+", type=parse_agents, action=_AgentList, default=default, metavar="A,B",
-                        help=f"{help}, comma-separated (default {','.join(default)})")  # fmt: skip
+                        help=f"{help}: lstm,lstm_nac or lstm lstm_nac (default {','.join(default)})")  # fmt: skip
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

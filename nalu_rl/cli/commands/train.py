@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from nalu_rl.cli import UsageError
-from nalu_rl.cli.args import add_portable_argument
+from nalu_rl.cli.args import add_portable_argument, add_quiet, add_renamed
 from nalu_rl.common.checks import int_type
 
 NAME = "train"
@@ -24,18 +24,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--frames", type=int_type("frames"), help="environment frames to train for, in total (default: the agent preset's)")
     parser.add_argument("--seed", type=int_type("seed"), help="seed (default 0)")
     parser.add_argument("--device", help="cpu, cuda, cuda:N or auto (default cpu); async workers on 'cuda' spread over all GPUs")
-    parser.add_argument("--run-dir", help="run folder (default runs/AGENT-ENV-sSEED)")
+    parser.add_argument("--out", dest="run_dir", metavar="DIR", help="run folder (default runs/AGENT-ENV-sSEED)")
+    add_renamed(parser, "--run-dir", "--out", "run_dir")
     parser.add_argument("--mode", choices=("async", "sync"), help="async: A3C worker processes; sync: A2C, one process, one batch")
     parser.add_argument("--workers", type=int_type("workers"), help="worker processes (async) or batch multiplier (sync)")
     parser.add_argument("--envs-per-worker", type=int_type("envs_per_worker"), help="environments each worker steps as one batch")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its latest checkpoint")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a hyper-parameter of the preset, e.g. --set lr=3e-4 (repeatable)")
     parser.add_argument("--checkpoint-interval", type=float, default=300.0, metavar="SECONDS", help="seconds between periodic checkpoints (default 300)")
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), metavar="FRAMES",
                         help="evaluate greedily every FRAMES frames while training (T 5..20, 30, 100; 0: never; default never, "
                         "or as the resumed run had it): eval_history.csv, eval/ in TensorBoard, checkpoints/best.pt")
     add_portable_argument(parser)
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--log-interval", type=float, default=1.0, metavar="SECONDS",
+                        help="seconds between TensorBoard points and progress-bar updates (default 1)")
+    add_quiet(parser, "no progress bar")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             agent=args.agent, env=args.env, frames=args.frames, seed=args.seed, run_dir=args.run_dir,
             device=args.device, mode=args.mode, workers=args.workers, envs_per_worker=args.envs_per_worker,
             resume=args.resume, overrides=overrides, checkpoint_interval=args.checkpoint_interval,
-            eval_every=args.eval_every,
+            eval_every=args.eval_every, log_interval=args.log_interval,
         ))  # fmt: skip
     except (ValueError, FileNotFoundError) as err:
         raise UsageError(str(err)) from None
@@ -70,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    resume_hint = f"continue with: nalu-rl train --resume --run-dir {plan.run_dir}"
+    resume_hint = f"continue with: nalu-rl train --resume --out {plan.run_dir}"
     try:
-        run_plan(plan, progress=not args.no_progress, on_start=announce)
+        run_plan(plan, progress=not args.quiet, on_start=announce)
     except TrainingInterrupted as stop:
         print(f"nalu-rl train: {stop}; {resume_hint}", file=sys.stderr)
         return 128 + stop.signum
