@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 import torch
 
@@ -31,33 +30,20 @@ from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.common.signals import StopSignals
-from nalu_rl.envs import DEFAULT_PRESET, ENV_ID, env_kwargs_from_preset
+from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
 
 class BaselineInterrupted(KeyboardInterrupt):
     """Training stopped by SIGINT or SIGTERM after writing ``checkpoints/latest.zip``."""
 
 
-class _SuccessInfo(gym.Wrapper):
-    """Copies the env's ``success`` into ``is_success`` at episode end, so SB3 logs ``rollout/success_rate``."""
-
-    def step(self, action):
-        obs, reward, terminated, truncated, info = self.env.step(action)
-        if "success" in info:
-            info["is_success"] = info["success"]
-        return obs, reward, terminated, truncated, info
-
-
 def make_vec_env(env_kwargs: dict[str, Any], n_envs: int, seed: int):
-    """``n_envs`` monitored copies of the environment in a ``DummyVecEnv``; copy i is seeded ``seed + i``."""
+    """``n_envs`` environments as one batch in SB3's VecEnv API (:mod:`nalu_rl.baselines.vec_env`), monitored;
+    environment i is seeded ``seed + i`` and plays what a ``DummyVecEnv`` copy seeded so would."""
     require_sb3()
-    from stable_baselines3.common.env_util import make_vec_env as sb3_make_vec_env
-    from stable_baselines3.common.vec_env import DummyVecEnv
+    from nalu_rl.baselines.vec_env import sb3_vec_env
 
-    kwargs = {**env_kwargs, "t_range": tuple(env_kwargs["t_range"])}
-    return sb3_make_vec_env(
-        ENV_ID, n_envs=n_envs, seed=seed, env_kwargs=kwargs, wrapper_class=_SuccessInfo, vec_env_cls=DummyVecEnv
-    )
+    return sb3_vec_env({**env_kwargs, "t_range": tuple(env_kwargs["t_range"])}, n_envs, seed)
 
 
 def train_recurrent_ppo(

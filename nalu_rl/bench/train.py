@@ -3,8 +3,10 @@
 Every configuration is one ``nalu-rl train`` process timed from start to exit (start-up,
 worker spawning and checkpoints included), so the figure is what a user gets. RecurrentPPO
 (MultiInputLstmPolicy, LSTM 64, 16 environments, n_steps 64, 4 epochs) trains on the same
-environment in its own process, timed the same way, on the CPU with one torch thread (its
-fastest setting on a small CPU: more threads only add synchronisation to its small matrices).
+environment in its own process, timed the same way, twice: on 16 Python copies in SB3's DummyVecEnv and on the
+batched twin through the VecEnv adapter that ``nalu-rl baseline`` uses; "x PPO" divides by the faster of the two,
+so the ratio is not DummyVecEnv's. The peer runs on the CPU with one torch thread (its fastest setting on a small
+CPU: more threads only add synchronisation to its small matrices).
 The machine may be shared: compare the ratios within one run. ``--portable`` and ``--eval-every``
 time each configuration again with portable kernels or with in-training evaluation, for their cost.
 """
@@ -74,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
     for agent in agents:
         load_preset(agent, env=args.env)  # ValueError for an unknown or malformed preset, agent or env
     rows = []
-    if args.ppo_frames:
-        frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames)
-        rows.append({"trainer": "sb3-contrib RecurrentPPO", "mode": "-", "envs": "16", "device": "cpu", "variant": "native",
-                     "frames": frames, "wall_s": wall})
+    if args.ppo_frames:  # the peer on Python copies (DummyVecEnv) and on the batched twin (the adapter nalu-rl baseline uses)
+        for vec in ("dummy", "batched"):
+            frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames, vec)
+            rows.append({"trainer": f"sb3-contrib RecurrentPPO ({vec})", "mode": "-", "envs": "16", "device": "cpu",
+                         "variant": "native", "frames": frames, "wall_s": wall})  # fmt: skip
     variants = {"native": []}
     if args.portable:
         variants["portable"] = ["--portable-kernels"]
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 frames, wall = _time_nalu_train(agent, args.env, device, args.frames, mode, workers, envs, extra)
                 rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "mode": mode, "envs": f"{workers}x{envs}", "device": device,
                              "variant": variant, "frames": frames, "wall_s": wall})  # fmt: skip
-    ppo_sps = rows[0]["frames"] / rows[0]["wall_s"] if args.ppo_frames else None
+    ppo_sps = max(r["frames"] / r["wall_s"] for r in rows[:2]) if args.ppo_frames else None  # the faster peer
     for row in rows:
         row["steps_per_s"] = row["frames"] / row["wall_s"]
         row["vs_ppo"] = row["steps_per_s"] / ppo_sps if ppo_sps else None
@@ -124,9 +127,13 @@ import nalu_rl
 from nalu_rl.envs import env_kwargs_from_preset
 from sb3_contrib import RecurrentPPO
 from stable_baselines3.common.env_util import make_vec_env
+from nalu_rl.baselines.vec_env import sb3_vec_env
 torch.set_num_threads(1)
 _, kwargs = env_kwargs_from_preset(sys.argv[1])
-env = make_vec_env("nalu_rl/TimedGrid-v0", n_envs=16, env_kwargs=kwargs, seed=0)
+if sys.argv[3] == "dummy":
+    env = make_vec_env("nalu_rl/TimedGrid-v0", n_envs=16, env_kwargs=kwargs, seed=0)
+else:
+    env = sb3_vec_env(kwargs, 16, 0)
 model = RecurrentPPO("MultiInputLstmPolicy", env, n_steps=64, n_epochs=4, batch_size=256,
                      policy_kwargs={"lstm_hidden_size": 64}, device="cpu", seed=0, verbose=0)
 model.learn(int(sys.argv[2]))
@@ -134,9 +141,9 @@ print(model.num_timesteps)
 """
 
 
-def _time_recurrent_ppo(env: str, frames: int) -> tuple[int, float]:
+def _time_recurrent_ppo(env: str, frames: int, vec: str) -> tuple[int, float]:
     start = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _PPO_SCRIPT, env, str(frames)], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", _PPO_SCRIPT, env, str(frames), vec], check=True, capture_output=True, text=True)
     wall = time.perf_counter() - start
     return int(out.stdout.split()[-1]), wall
 
