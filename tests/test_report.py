@@ -107,8 +107,9 @@ def test_the_paper_measure_in_summary_and_markdown(sweep):
     text = report["markdown"]
     assert "| lstm | 3 | " in text.split("horizon_90")[0]  # the paper's table comes first
     assert "≈ 0.42 / ≈ 14" in text and "≈ 0.81 / ≈ 19" in text
-    assert "| lstm_countdown | 2 |" in text and text.split("| lstm_countdown | 2 |")[1].split("\n")[0].endswith("| none |")
-    assert "—" not in text and "None" not in text  # one spelling of a missing value
+    assert "| lstm_countdown | 2 |" in text and text.split("| lstm_countdown | 2 |")[1].split("\n")[0].endswith("| — |")
+    assert "None" not in text  # "none": no horizon; "—": no number in the paper, in its columns only
+    assert all(line.endswith("| — |") for line in text.splitlines() if "—" in line and line.startswith("| "))
     assert (sweep / rp.REWARD_FIGURE).read_bytes()[:8] == PNG
     assert report["agents"]["lstm"]["reward_vs_T"]["mean"][0] == pytest.approx(1.0)
 

@@ -206,7 +206,7 @@ def test_run_lines_are_written_while_the_bar_is_cleared_even_into_a_buffered_pip
     out = subprocess.run([sys.executable, "-c", PROGRESS_SCRIPT], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          env=env, check=True, timeout=120).stdout.decode()  # fmt: skip
     for seed in range(2):  # each line between the bar's clearing ("\r   \r") and its redraw ("\r..."), not at the end
-        line = f"lstm-s{seed}: ok  horizon_90=none horizon_50=12  (trained + evaluated in 1.0 s)\n"
+        line = f"lstm-s{seed}: ok  reward_13_20=none reward_horizon=none horizon_90=none horizon_50=12  (trained + evaluated in 1.0 s)\n"
         at = out.index(line)
         assert out[at - 1] == "\r" and out[at + len(line)] == "\r", repr(out)
 
@@ -217,9 +217,12 @@ def test_human_output_spells_a_missing_value_none():
 
     record = dict.fromkeys(RECORD_KEYS)
     record.update(name="lstm-s0", status="ok", horizon_50=7, resumed=False, trained=False, evaluated=True, seconds=2.0)
-    assert "horizon_90=none horizon_50=7" in format_record(record)
+    assert "reward_13_20=none reward_horizon=none horizon_90=none horizon_50=7" in format_record(record)
     row = format_table([record]).splitlines()[1]
-    assert row.split()[2:4] == ["none", "7"] and "None" not in row and "—" not in row
+    assert row.split()[2:6] == ["none", "none", "none", "7"] and "None" not in row and "—" not in row
+    record.update(reward_13_20=0.5, reward_horizon=16, horizon_90=30, t_max=30)  # at the top of the evaluated T: ≥
+    assert "reward_13_20=0.50 reward_horizon=16 horizon_90=≥30 horizon_50=7" in format_record(record)
+    assert format_table([record]).splitlines()[1].split()[2:6] == ["0.50", "16", "≥30", "7"]
 
 
 @pytest.mark.parametrize("command", ["sweep", "experiment"])

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nalu_rl.analysis.t_values import DEFAULT_T_RANGE
-from nalu_rl.analysis.text import NONE
+from nalu_rl.analysis.text import NO_REFERENCE, NONE
 from nalu_rl.evaluation.measures import HORIZON_LEVELS, PAPER_RANGE, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL, horizon_key
 
 FAR_FROM = DEFAULT_T_RANGE[1]  # evaluated T above it get a table of their own
@@ -57,7 +57,7 @@ def paper_markdown(summary: dict[str, Any]) -> list[str]:
         lines.append("| " + " | ".join([
             name, str(seeds), _fmt_score(score.get("mean"), score.get("mean_ci95")),
             _fmt_score(score.get("iqm"), score.get("iqm_ci95")), _fmt_median_range(a["reward_horizon"], seeds, t_max),
-            NONE if ref is None else f"≈ {ref['reward_13_20']:.2f} / ≈ {ref['reward_horizon']}",
+            NO_REFERENCE if ref is None else f"≈ {ref['reward_13_20']:.2f} / ≈ {ref['reward_horizon']}",
         ]) + " |")  # fmt: skip
     lines += [
         "",
@@ -110,7 +110,7 @@ def markdown(summary: dict[str, Any]) -> str:
         for q in HORIZON_LEVELS:
             cells.append(_fmt_median_range(a[horizon_key(q)], len(a["seeds"]), _top(a)))
         cells += [_fmt_rate(a["success_inside"]), _fmt_rate(a["success_beyond"])]
-        cells.append(NONE if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
+        cells.append(NO_REFERENCE if a["paper_horizon"] is None else f"≈ {a['paper_horizon']}")
         lines.append("| " + " | ".join(cells) + " |")
     lines += [
         "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 NONE = "none"
+NO_REFERENCE = "—"  # a table cell the paper has no number for (not a horizon that does not exist)
 
 
 def show(value: Any, spec: str = "") -> str:

@@ -6,10 +6,14 @@ from typing import Any
 
 
 def print_report(report: dict[str, Any]) -> None:
-    """The per-agent table of a :func:`nalu_rl.analysis.report.make_report` result and where its files are."""
+    """The per-agent tables of a :func:`nalu_rl.analysis.report.make_report` result (the paper's measure, exact
+    success, and for runs evaluated while training, time to mastery and the late score) and where its files are."""
     for warning in report.get("warnings", []):
         print(f"warning: {warning}")
-    print(report["markdown"].split("\n\n")[0])  # the per-agent table
+    blocks = report["markdown"].split("\n\n")
+    print(blocks[0])  # the paper's measure per agent
+    print()
+    print(blocks[2])  # exact success per agent
     print(f"(scored: {report['checkpoints']})")
     if report.get("training"):
         from nalu_rl.analysis.training_curves import late_markdown, mastery_markdown

@@ -37,8 +37,11 @@ def rgb_frame(state: State, cell: int = CELL_PIXELS) -> np.ndarray:
     return frame
 
 
+ANSI_KEY = "A agent, X target, * agent on target; success: on the target at exactly t = T"
+
+
 def ansi(state: State) -> str:
-    """A text grid: ``A`` agent, ``X`` target, ``*`` agent on the target, with t and T."""
+    """A text grid: ``A`` agent, ``X`` target, ``*`` agent on the target, with t and T above and the key below."""
     rows = []
     for r in range(state.size):
         line = []
@@ -46,7 +49,7 @@ def ansi(state: State) -> str:
             here = (r, c)
             line.append("*" if here == state.agent == state.target else "A" if here == state.agent else "X" if here == state.target else ".")
         rows.append(" ".join(line))
-    return f"t={state.t} T={state.instruction}\n" + "\n".join(rows) + "\n"
+    return f"t={state.t} T={state.instruction}\n" + "\n".join(rows) + "\n" + ANSI_KEY + "\n"
 
 
 def has_display() -> bool:

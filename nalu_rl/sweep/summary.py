@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "sweep.json"
 RECORD_KEYS = (
-    "name", "agent", "seed", "run_dir", "status", "error", "horizon_90", "horizon_50", "frames",
+    "name", "agent", "seed", "run_dir", "status", "error", "reward_13_20", "reward_horizon", "horizon_90", "horizon_50",
+    "t_max", "frames",
     "trained", "resumed", "evaluated", "train_seconds", "eval_seconds", "seconds", "worker",
 )  # fmt: skip
 STATUSES = ("ok", "skipped", "failed", "interrupted")
@@ -32,9 +33,18 @@ def new_record(spec: RunSpec, **fields: Any) -> dict[str, Any]:
 
 
 def fill_results(record: dict[str, Any]) -> None:
-    """Copy the horizons and trained frames of the run's ``extrapolation.json`` into its record."""
+    """Copy the paper's measure, the horizons, the top evaluated T and the trained frames of the run's
+    ``extrapolation.json`` into its record."""
     doc = json.loads((Path(record["run_dir"]) / RESULT_FILE).read_text())
-    record.update(horizon_90=doc.get("horizon_90"), horizon_50=doc.get("horizon_50"), frames=doc.get("frames"))
+    record.update({key: doc.get(key) for key in ("reward_13_20", "reward_horizon", "horizon_90", "horizon_50", "frames")})
+    record["t_max"] = max((r["T"] for r in doc.get("results", [])), default=None)
+
+
+def horizon_text(value: int | None, t_max: int | None) -> str:
+    """A horizon as people read it: ``none``, the number, or ``≥30`` when it reached the top of the evaluated T."""
+    if value is None:
+        return show(value)
+    return f"≥{value}" if t_max is not None and value >= t_max else str(value)
 
 
 def error_text(err: BaseException) -> str:
@@ -62,7 +72,9 @@ def format_record(record: dict[str, Any]) -> str:
     """One line about a finished run, as the progress output prints it."""
     parts = [f"{record['name']}: {record['status']}"]
     if record["status"] in ("ok", "skipped"):
-        parts.append(f"horizon_90={show(record['horizon_90'])} horizon_50={show(record['horizon_50'])}")
+        horizons = {k: horizon_text(record.get(k), record.get("t_max")) for k in ("reward_horizon", "horizon_90", "horizon_50")}
+        parts.append(f"reward_13_20={show(record.get('reward_13_20'), '.2f')} reward_horizon={horizons['reward_horizon']} "
+                     f"horizon_90={horizons['horizon_90']} horizon_50={horizons['horizon_50']}")  # fmt: skip
         trained = "resumed" if record["resumed"] else "trained" if record["trained"] else ""
         what = [w for w in (trained, "evaluated" if record["evaluated"] else "") if w]
         if what:

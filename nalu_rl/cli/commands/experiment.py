@@ -80,6 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     seeds = args.seeds
     agents = list(dict.fromkeys(args.agents))
+    _check_presets(agents, args.env)  # a mistake is the only line printed, before the banner
     print(
         f"nalu-rl experiment: {', '.join(agents)} x seeds {format_t_values(seeds)}, {f'{args.frames:_}' if args.frames else 'preset'} frames each, "
         f"env {args.env}, device {args.device}; evaluating T = {format_t_values(t_values)} x {args.episodes} episodes "
@@ -112,3 +113,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(failed)} of {len(records)} runs did not finish: see {args.out / SUMMARY_FILE}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_presets(agents: list[str], env: str) -> None:
+    from nalu_rl.agents.config import load_preset
+    from nalu_rl.cli import UsageError
+    from nalu_rl.presets import PresetError
+    from nalu_rl.sweep.kinds import OurAgent, kind_of
+
+    for agent in agents:
+        try:
+            if isinstance(kind_of(agent), OurAgent):
+                load_preset(agent, env=env)
+        except (PresetError, ValueError) as err:
+            raise UsageError(str(err)) from None

@@ -102,11 +102,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def format_table(records: list[dict]) -> str:
-    lines = [f"{'run':<24} {'status':<11} {'h90':>4} {'h50':>4} {'seconds':>8}  error"]
+    """One row per run, the paper's measure first: reward over 13..20, reward horizon, then the exact-success horizons."""
+    from nalu_rl.sweep.summary import horizon_text
+
+    lines = [f"{'run':<24} {'status':<11} {'r13-20':>6} {'r.hor':>5} {'h90':>4} {'h50':>4} {'seconds':>8}  error"]
     for r in records:
-        h90, h50 = show(r["horizon_90"]), show(r["horizon_50"])
+        hr, h90, h50 = (horizon_text(r.get(k), r.get("t_max")) for k in ("reward_horizon", "horizon_90", "horizon_50"))
+        reward = show(r.get("reward_13_20"), ".2f")
         seconds = "" if r["seconds"] is None else f"{r['seconds']:.1f}"
-        lines.append(f"{r['name']:<24} {r['status']:<11} {h90:>4} {h50:>4} {seconds:>8}  {r['error'] or ''}".rstrip())
+        lines.append(f"{r['name']:<24} {r['status']:<11} {reward:>6} {hr:>5} {h90:>4} {h50:>4} {seconds:>8}  {r['error'] or ''}".rstrip())
     return "\n".join(lines)
 
 
