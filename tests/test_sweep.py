@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -235,3 +236,23 @@ def test_agents_take_a_comma_list_space_separated_names_or_both(command):
     assert parser.parse_args([command, "--agents", "lstm,lstm_nac", "gru"]).agents == ["lstm", "lstm_nac", "gru"]
     help_text = parser._subparsers._group_actions[0].choices[command].format_help()
     assert "--agents A,B" in help_text and "lstm,lstm_nac or lstm lstm_nac" in " ".join(help_text.split())
+
+
+def test_the_bar_shows_the_frames_of_the_runs_under_way(tmp_path, monkeypatch):
+    from nalu_rl.agents.history import write_history
+    from nalu_rl.sweep import progress
+
+    run = tmp_path / "lstm-s0"
+    run.mkdir()
+    assert progress.frames_done(run) is None  # no history yet
+    write_history(run, [{"frames": 0, "elapsed_s": 0.1}, {"frames": 1_500_000, "elapsed_s": 20.0}])
+    assert progress.frames_done(run) == 1_500_000
+    monkeypatch.setattr(progress, "WATCH_S", 0.05)
+    bar = progress.Progress(2, True, settled=[], pending={"lstm-s0": run, "lstm-s1": tmp_path / "lstm-s1"})
+    try:
+        deadline = time.monotonic() + 10
+        while "lstm-s0 1.5M" not in str(bar._bar) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "lstm-s0 1.5M" in str(bar._bar) and "lstm-s1" not in str(bar._bar)
+    finally:
+        bar.close()

@@ -70,7 +70,7 @@ def run_sweep(
 def _run(specs: list[RunSpec], backend: Backend, out: Path, progress: bool) -> list[dict[str, Any]]:
     records = _settle(specs)
     todo = [s for s in specs if s.name not in records]
-    bar = Progress(len(specs), progress, settled=list(records.values()))
+    bar = Progress(len(specs), progress, settled=list(records.values()), pending={s.name: Path(s.run_dir) for s in todo})
 
     def finished(record: dict[str, Any]) -> None:
         records[record["name"]] = record
