@@ -66,5 +66,7 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
 )
 def test_experiment_bad_input_is_one_line_exit_2(tmp_path, capsys, args, message):
     assert exit_code(["experiment", "--out", str(tmp_path / "x"), *args]) == 2
-    err = capsys.readouterr().err
+    captured = capsys.readouterr()
+    err = captured.err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert captured.out == ""  # no banner before the mistake
