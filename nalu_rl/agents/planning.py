@@ -18,7 +18,6 @@ from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
 
-DEFAULT_RUN_ROOT = Path("runs")
 LOW_FRAMES_FACTOR = 4  # frames_warning: below a quarter of the preset's frames
 # Environments one process trains on at once: a rollout keeps n_steps steps of observations and activations of each
 # for the backward pass (about 2 kB a step on the grid, 20 kB on pixels), ~2 GB at n_steps 16 for these batches;
@@ -110,7 +109,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     config = runs.with_provenance(config)
     config["env"].setdefault("obs_mode", "pixels")
     _check_run_settings(config)
-    run_dir = Path(request.run_dir) if request.run_dir is not None else DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
+    run_dir = Path(request.run_dir) if request.run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
     if (run_dir / runs.CONFIG_FILE).exists():
         raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
     if run_dir.exists() and not run_dir.is_dir():

@@ -17,6 +17,7 @@ LATEST = "latest.pt"
 BEST = "best.pt"  # chosen by the training range alone (agents/history.py)
 HISTORY_FILE = "eval_history.csv"  # the in-training evaluations (agents/history.py)
 TENSORBOARD_DIR = "tb"
+DEFAULT_RUN_ROOT = Path("runs")  # where a run goes when no --out is given
 ERRORS_DIR = "errors"
 DAMAGED_CONFIG = "restore it from a copy, or train the run again into a new --out folder"
 # What each field of config.json must hold; a file edited by hand or written by something else is refused by name.

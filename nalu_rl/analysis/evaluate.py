@@ -23,7 +23,6 @@ from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, HORIZON_LEVELS, hor
 RESULT_FILE = "extrapolation.json"
 CSV_FILE = "extrapolation.csv"
 FIGURE_FILE = "extrapolation.png"
-TENSORBOARD_DIR = "tb"
 REQUIRED_KEYS = (
     "T", "episodes", "success_rate", "success_ci95", "mean_reward",
     "arrival_rate", "mean_arrival_time", "timing_mae",
@@ -175,5 +174,5 @@ def evaluate_run(
     fig = plots.run_figure(doc, title=f"{run_dir.name}: {doc['agent']}, seed {doc['seed']}, {scored['name']} checkpoint{frames_text}")
     plots.save(fig, run_dir / FIGURE_FILE)
     step = int(frames) if isinstance(frames, int) and not isinstance(frames, bool) else 0
-    log_tensorboard(run_dir / TENSORBOARD_DIR, doc, plots.to_image(fig), step=step)
+    log_tensorboard(run_dir / runs.TENSORBOARD_DIR, doc, plots.to_image(fig), step=step)
     return doc

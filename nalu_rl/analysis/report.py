@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from nalu_rl.agents import runs
 from nalu_rl.analysis import paper, report_tables, training_curves
 from nalu_rl.analysis.evaluate import RESULT_FILE, read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
@@ -53,7 +54,7 @@ SUMMARY_FILE = "summary.json"
 SUCCESS_FIGURE = "success_vs_T.png"
 ARRIVAL_FIGURE = "arrival_vs_T.png"
 COMBINED_FIGURE = "report.png"  # not extrapolation.png: a run folder has its own figure of that name
-TENSORBOARD_DIR = "tb"
+TENSORBOARD_DIR = runs.TENSORBOARD_DIR  # the report folder's events, named as a run folder's
 REWARD_FIGURE = "reward_vs_T.png"
 AGENT_ORDER = ("lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru", "lstm_clock", "lstm_countdown")
 

@@ -15,7 +15,6 @@ MODEL_FILE = "model.zip"
 TRAINING_FILE = "training.json"
 CHECKPOINT_FILE = "latest.zip"
 TB_NAME = "RecurrentPPO"
-DEFAULT_RUN_ROOT = Path("runs")
 
 
 def model_path(run_dir: Path) -> Path:

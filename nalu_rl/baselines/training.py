@@ -18,7 +18,6 @@ from nalu_rl.baselines.hyperparameters import DEFAULT_FRAMES, model_kwargs, reso
 from nalu_rl.baselines.run_folder import (
     AGENT_NAME,
     ALGOS,
-    DEFAULT_RUN_ROOT,
     TB_NAME,
     TRAINING_FILE,
     checkpoint_path,
@@ -80,7 +79,7 @@ def train_recurrent_ppo(
     else:
         config = _new_config(env, frames, seed, device, overrides)
         params = config["agent_config"]
-        run_dir = Path(run_dir) if run_dir is not None else DEFAULT_RUN_ROOT / f"{AGENT_NAME}-{config['env_preset']}-s{config['seed']}"
+        run_dir = Path(run_dir) if run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{AGENT_NAME}-{config['env_preset']}-s{config['seed']}"
         if (run_dir / runs.CONFIG_FILE).exists():
             raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
         if run_dir.exists() and not run_dir.is_dir():
