@@ -151,12 +151,12 @@ def _time_recurrent_ppo(env: str, frames: int, vec: str) -> tuple[int, float]:
 def _table(rows: list[dict], env: str, cores: int | None) -> str:
     lines = [
         f"nalu-rl bench train: env preset {env!r}, {cores} CPU cores; whole processes timed (start-up included)",
-        f"{'trainer':<26} {'mode':<6} {'envs':>9} {'device':<7} {'variant':<9} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
+        f"{'trainer':<34} {'mode':<6} {'envs':>9} {'device':<7} {'variant':<9} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
     ]
     for r in rows:
         ratio = f"{r['vs_ppo']:.1f}" if r["vs_ppo"] is not None else "-"
         lines.append(
-            f"{r['trainer']:<26} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['variant']:<9} {r['frames']:>11,} "
+            f"{r['trainer']:<34} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['variant']:<9} {r['frames']:>11,} "
             f"{r['wall_s']:>8.1f} {r['steps_per_s']:>12,.0f} {ratio:>7}"
         )
     return "\n".join(lines)
