@@ -12,6 +12,7 @@ import os
 import signal
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,16 +86,17 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
     shared.share_memory()
     optimizer_state = share_optimizer_state(optimizer)
-    evaluation = TrainingEvaluation(plan.run_dir, config, start, ckpt.get("elapsed", 0.0) if ckpt else 0.0, monitor.writer)
+    evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
     checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
     if not ckpt:
         checkpoints.save(shared, optimizer, 0, 0)
     with torch.random.fork_rng(devices=[]):  # the evaluated copy: the shared weights move while it plays
         snapshot = ActorCritic(config["env"], cfg)
 
-    def evaluate(at: int, done: int) -> Path:
+    def freeze(at: int, done: int) -> Callable[[], Path]:
+        """Copy the shared weights into the snapshot, which evaluation plays; how to checkpoint that copy."""
         snapshot.load_state_dict(shared.state_dict())
-        return evaluation.evaluate_and_save(snapshot, at, lambda: checkpoints.save(snapshot, optimizer, at, done))
+        return lambda: checkpoints.save(snapshot, optimizer, at, done)
 
     ctx = mp.get_context("spawn")
     frames, updates = ctx.Value("q", start), ctx.Value("q", start_updates)
@@ -133,16 +135,15 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
             if monitor.due():
                 monitor.log(frames.value, lr)
             if evaluation.due(frames.value) and not stop.stopped:
-                evaluate(frames.value, updates.value)
+                at = frames.value
+                evaluation.evaluate_and_save(snapshot, at, freeze(at, updates.value))
             elif checkpoints.due():
                 checkpoints.save(shared, optimizer, frames.value, updates.value)
             time.sleep(0.05)
         _drain(stats_queue, monitor)
         monitor.log(frames.value, lr)
-        if evaluation.enabled and not stop.stopped and not evaluation.done_at(frames.value):
-            path = evaluate(frames.value, updates.value)
-        else:
-            path = checkpoints.save(shared, optimizer, frames.value, updates.value)
+        save = freeze(frames.value, updates.value)
+        path = evaluation.finish(snapshot, frames.value, save, stop.stopped)
         if stop.stopped:
             raise TrainingInterrupted(stop.signum, frames.value, path)
     finally:

@@ -36,7 +36,6 @@ from nalu_rl.evaluation.engine import evaluate
 from nalu_rl.evaluation.measures import (
     MASTERY_RANGE,
     PAPER_RANGE,
-    SELECTION_REWARD_RANGE,
     band_mean,
     horizon,
     mastered,
@@ -76,8 +75,11 @@ class EvalSettings:
         return {"every": self.every, "episodes": self.episodes, "t": list(self.t)}
 
 
-def row_of(results: Sequence[dict[str, Any]], frames: int, elapsed: float) -> dict[str, Any]:
-    """One history row: the summary measures (None where a T they need was not evaluated) and the per-T values."""
+def row_of(results: Sequence[dict[str, Any]], frames: int, elapsed: float, train_lo: int) -> dict[str, Any]:
+    """One history row: the summary measures (None where a T they need was not evaluated) and the per-T values.
+
+    ``train_lo`` is the bottom of the run's training range, where horizon_90's scan starts.
+    """
     success, reward = training_range_score(results)
     row: dict[str, Any] = {
         "frames": frames,
@@ -89,7 +91,7 @@ def row_of(results: Sequence[dict[str, Any]], frames: int, elapsed: float) -> di
         "reward_13_20": band_mean(results, "paper_reward", *PAPER_RANGE),
         "success_13_20": band_mean(results, "success_rate", *PAPER_RANGE),
         "reward_horizon": reward_horizon(results),
-        "horizon_90": horizon(results, SELECTION_REWARD_RANGE[0], 0.9),
+        "horizon_90": horizon(results, train_lo, 0.9),
         "mastered": int(mastered(results)),
     }
     for key, name in (("paper_reward", "reward"), ("success_rate", "success"), ("arrival_rate", "arrival")):
@@ -153,11 +155,22 @@ class TrainingEvaluation:
         self.run_dir, self.config, self.writer = Path(run_dir), config, writer
         self.settings = EvalSettings.of_run(config)
         self.elapsed0, self.clock0 = elapsed, time.monotonic()
-        self.rows = [row for row in read_history(self.run_dir) if row["frames"] <= start]
-        if self.settings.every and len(self.rows) != len(read_history(self.run_dir)):
+        logged = read_history(self.run_dir)
+        self.rows = [row for row in logged if row["frames"] <= start]
+        if self.settings.every and len(self.rows) != len(logged):
             write_history(self.run_dir, self.rows)  # rows logged after the checkpoint: training replays them
-        self.next_at = 0 if not self.rows else (self.rows[-1]["frames"] // max(self.settings.every, 1) + 1) * self.settings.every
+        self.next_at = self._after(self.rows[-1]["frames"]) if self.rows else 0
         self._repair_best(start)
+
+    @classmethod
+    def of_plan(cls, plan: Any, writer: Any) -> TrainingEvaluation:
+        """The evaluation of a :class:`~nalu_rl.agents.planning.Plan`'s run, from the checkpoint it starts from."""
+        ckpt = plan.checkpoint
+        return cls(plan.run_dir, plan.config, ckpt["frames"] if ckpt else 0, ckpt.get("elapsed", 0.0) if ckpt else 0.0, writer)
+
+    def _after(self, frames: int) -> int:
+        """The first multiple of ``every`` past ``frames``: where the next evaluation is due."""
+        return (frames // max(self.settings.every, 1) + 1) * self.settings.every
 
     @property
     def enabled(self) -> bool:
@@ -170,8 +183,6 @@ class TrainingEvaluation:
     def due(self, frames: int) -> bool:
         return self.enabled and frames >= self.next_at
 
-    def done_at(self, frames: int) -> bool:
-        return bool(self.rows) and self.rows[-1]["frames"] == frames
 
     def evaluate(self, net: ActorCritic, frames: int) -> bool:
         """Evaluate ``net`` greedily and append the row (to the file and TensorBoard); True if it is the best so far.
@@ -187,8 +198,9 @@ class TrainingEvaluation:
                                env_kwargs=self.config["env"], device=device)  # fmt: skip
         finally:
             net.train(training)
-        row = row_of(results, frames, self.elapsed())
-        improved = best_row(self.rows) is None or selection_key(row) > selection_key(best_row(self.rows))
+        row = row_of(results, frames, self.elapsed(), self.config["env"]["t_range"][0])
+        best = best_row(self.rows)
+        improved = best is None or selection_key(row) > selection_key(best)
         self.rows.append(row)
         write_history(self.run_dir, self.rows)
         for key in TENSORBOARD_SCALARS:
@@ -196,7 +208,7 @@ class TrainingEvaluation:
                 self.writer.add_scalar(f"eval/{key}", row[key], frames)
         for t in (t for t in self.settings.t if t > PAPER_RANGE[1]):
             self.writer.add_scalar(f"eval/reward_T{t:02d}", row[f"reward_T{t:02d}"], frames)
-        self.next_at = (frames // self.settings.every + 1) * self.settings.every
+        self.next_at = self._after(frames)
         return improved
 
     def evaluate_and_save(self, net: ActorCritic, frames: int, save: Callable[[], Path]) -> Path:
@@ -206,6 +218,13 @@ class TrainingEvaluation:
         if improved:
             self.keep_best()
         return path
+
+    def finish(self, net: ActorCritic, frames: int, save: Callable[[], Path], stopped: bool) -> Path:
+        """The last checkpoint of a session: evaluated first when evaluating and not stopped by a signal (unless the
+        final frames were just evaluated), so that the history ends where training did."""
+        if self.enabled and not stopped and not (self.rows and self.rows[-1]["frames"] == frames):
+            return self.evaluate_and_save(net, frames, save)
+        return save()
 
     def keep_best(self) -> None:
         """Copy the latest checkpoint (just saved at the best row's frames) to ``best.pt``, atomically."""

@@ -62,8 +62,8 @@ class Plan:
     agent_config: AgentConfig
     checkpoint: dict[str, Any] | None  # the one to resume from
     checkpoint_interval: float  # seconds between periodic checkpoints
-    notes: tuple[str, ...] = field(default=())
-    log_interval: float = 1.0  # seconds between TensorBoard points  # one line each, for the person who asked (a resume that starts afresh)
+    notes: tuple[str, ...] = field(default=())  # one line each, for the person who asked (a resume that starts afresh)
+    log_interval: float = 1.0  # seconds between TensorBoard points
 
 
 def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:

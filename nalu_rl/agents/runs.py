@@ -78,7 +78,7 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise ValueError(f"{path} lacks {', '.join(missing)}: {DAMAGED_CONFIG}")
     for key, (kinds, what) in CONFIG_TYPES.items():
         value = config[key]
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+        if isinstance(value, bool) or not isinstance(value, kinds):  # True is an int to Python, not to a config
             raise ValueError(f"{path}: {key} must be {what}, got {value!r}: {DAMAGED_CONFIG}")
     for key in ("seed", "workers", "envs_per_worker"):
         try:

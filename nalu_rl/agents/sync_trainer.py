@@ -44,7 +44,7 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
     collector = RolloutCollector(net, make_env(config, config["workers"] * config["envs_per_worker"], device), cfg, seed=stream)
-    evaluation = TrainingEvaluation(plan.run_dir, config, frames, ckpt.get("elapsed", 0.0) if ckpt else 0.0, monitor.writer)
+    evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
     checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
 
     def save() -> Path:
@@ -69,10 +69,7 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         elif checkpoints.due():
             save()
     _log(collector.stats, monitor, frames, lr)
-    if evaluation.enabled and not stop.stopped and not evaluation.done_at(frames):
-        path = evaluation.evaluate_and_save(net, frames, save)
-    else:
-        path = save()
+    path = evaluation.finish(net, frames, save, stop.stopped)
     if stop.stopped:
         raise TrainingInterrupted(stop.signum, frames, path)
 

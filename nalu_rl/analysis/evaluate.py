@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nalu_rl.analysis.text import show
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
 from nalu_rl.evaluation.engine import evaluate
@@ -112,7 +113,7 @@ def per_t_markdown(results: Sequence[dict[str, Any]]) -> str:
     lines = ["| T | reward (paper) | success | arrive | mean arrival |", "|---|---|---|---|---|"]
     for r in results:
         cells = [r.get("paper_reward"), r["success_rate"], r["arrival_rate"], r["mean_arrival_time"]]
-        lines.append(f"| {r['T']} | " + " | ".join("none" if v is None else f"{v:.3g}" for v in cells) + " |")
+        lines.append(f"| {r['T']} | " + " | ".join(show(v, ".3g") for v in cells) + " |")
     return "\n".join(lines)
 
 

@@ -319,8 +319,8 @@ def provenance_warnings(run_dirs: Sequence[Path]) -> list[str]:
     """
     seen: dict[str, dict[str, list[str]]] = {}
     for run_dir in run_dirs:
-        try:
-            config = json.loads((Path(run_dir) / "config.json").read_text())
+        try:  # provenance alone is read: runs.read_config would refuse a folder for fields this does not need
+            config = json.loads((Path(run_dir) / runs.CONFIG_FILE).read_text())
         except (OSError, ValueError):
             continue
         prov = config.get("provenance") if isinstance(config, dict) else None

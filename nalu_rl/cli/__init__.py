@@ -83,9 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def os_error_line(err: OSError) -> str:
     """``PATH: cause`` for an OSError, in the OS's words (``No space left on device``, ``Read-only file system``)."""
-    where = err.filename if err.filename is not None else None
     cause = err.strerror or str(err)
-    return f"{where}: {cause}" if where is not None else cause
+    return cause if err.filename is None else f"{err.filename}: {cause}"
 
 
 def entry() -> None:

@@ -86,3 +86,13 @@ def add_quiet(parser: argparse.ArgumentParser, help: str = "no progress bars") -
     """``--quiet``, the one spelling of "print less" in every command (``--no-progress`` still accepted)."""
     parser.add_argument("--quiet", action="store_true", help=help)
     add_renamed(parser, "--no-progress", "--quiet", "quiet", flag=True)
+
+
+def parse_overrides(items: Sequence[str]) -> dict:
+    """The ``--set KEY=VALUE`` items of a command as a dict; a malformed one is a UsageError naming it."""
+    from nalu_rl.agents.config import parse_override
+
+    try:
+        return dict(parse_override(text) for text in items)
+    except ValueError as err:
+        raise UsageError(str(err)) from None

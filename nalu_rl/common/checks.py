@@ -25,6 +25,7 @@ MAX_ENVS_PER_WORKER = 1 << 20
 
 LIMITS: dict[str, tuple[int, int]] = {
     "seed": (0, SEED_MAX),
+    "env_seed": (0, 2**63 - 1),  # what the environments take: their counter-based hash reads 63 bits
     "seeds": (1, 1000),  # how many seeds a sweep or an experiment trains per agent
     "frames": (1, MAX_FRAMES),
     "episodes": (1, MAX_EPISODES),

@@ -33,6 +33,7 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from nalu_rl.common.checks import LIMITS
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.envs import render as rendering
 from nalu_rl.envs import rules
@@ -213,7 +214,7 @@ class TimedGridVecEnv(VectorEnv):
         listed = [seed] if np.ndim(seed) == 0 else list(np.asarray(seed, dtype=object).ravel())
         for one in listed:  # exactly what the single environment takes
             rules.check_seed(one)
-        if np.ndim(seed) == 0 and int(seed) + self.num_envs - 1 > rules.SEED_MAX:
+        if np.ndim(seed) == 0 and int(seed) + self.num_envs - 1 > LIMITS["env_seed"][1]:
             raise ValueError(f"seed must leave room for {self.num_envs} seeds s, s + 1, ... below 2**63, got {seed!r}")
         seeds = torch.as_tensor(
             np.asarray(seed, dtype=np.int64) + (np.arange(self.num_envs) if np.ndim(seed) == 0 else 0),

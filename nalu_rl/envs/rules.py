@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nalu_rl.common.checks import MAX_INSTRUCTION
+from nalu_rl.common.checks import MAX_INSTRUCTION, check_int
 
 # Actions: 0 UP (row - 1), 1 DOWN (row + 1), 2 LEFT (col - 1), 3 RIGHT (col + 1), 4 PASS.
 ACTION_NAMES = ("UP", "DOWN", "LEFT", "RIGHT", "PASS")
@@ -38,7 +38,6 @@ IMAGE_SIZE = 56  # pixels per side, as in the paper
 # second), a batch's observations as num_envs x (2 N^2 floats or 56 x 56 x 3 bytes).
 MAX_SIZE = 32
 MAX_ENVS = {"grid": 1 << 22, "pixels": 1 << 18}  # 2^22 grids of 5 x 5 (0.8 GB); 2^18 frames (2.5 GB)
-SEED_MAX = 2**63 - 1  # the counter-based hash reads 63 bits
 BACKGROUND = (0, 0, 0)
 AGENT_COLOR = (128, 128, 128)
 TARGET_COLOR = (255, 0, 0)
@@ -141,9 +140,7 @@ def check_instruction(value: Any) -> int:
 
 def check_seed(seed: Any) -> int:
     """A seed both environments take: an integer (not a bool) in [0, 2^63 - 1]; ValueError naming ``seed`` otherwise."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed <= SEED_MAX:
-        raise ValueError(f"seed must be an integer in [0, 2**63 - 1], got {seed!r}")
-    return int(seed)
+    return check_int("seed", seed, limit="env_seed")
 
 
 def check_num_envs(num_envs: Any, obs_mode: str) -> int:

@@ -64,9 +64,7 @@ def reward_horizon(results: Sequence[dict[str, Any]]) -> int | None:
 
 def paper_range_reward(results: Sequence[dict[str, Any]]) -> float | None:
     """The mean ``paper_reward`` over T = 13..20; None unless every one of them was evaluated."""
-    by_t = {int(r["T"]): r.get("paper_reward") for r in results}
-    values = [by_t.get(t) for t in range(PAPER_RANGE[0], PAPER_RANGE[1] + 1)]
-    return None if None in values else rounded(sum(values) / len(values))
+    return band_mean(results, "paper_reward", *PAPER_RANGE)
 
 
 def horizon_key(q: float) -> str:

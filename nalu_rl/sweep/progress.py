@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from nalu_rl.agents import runs
 from nalu_rl.sweep.summary import format_record
 
 WATCH_S = 2.0  # how often the bar reads the frames of the runs under way
@@ -14,7 +15,7 @@ WATCH_S = 2.0  # how often the bar reads the frames of the runs under way
 
 def frames_done(run_dir: Path) -> int | None:
     """The frames of a run's last in-training evaluation (its eval_history.csv's last row), read without parsing it all."""
-    path = Path(run_dir) / "eval_history.csv"
+    path = Path(run_dir) / runs.HISTORY_FILE
     try:
         with open(path, "rb") as fh:
             fh.seek(0, 2)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, add_renamed, check_device, check_range
+from nalu_rl.cli.args import add_eval_arguments, add_renamed, check_device, check_range, parse_overrides
 from nalu_rl.common.checks import int_type
 
 NAME = "baseline"
@@ -46,7 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
     from nalu_rl.cli.commands.eval import format_results
     from nalu_rl.common.errors import first_line
@@ -54,10 +53,7 @@ def run(args: argparse.Namespace) -> int:
     check_range(args)
     if args.device is not None:
         check_device(args.device)
-    try:
-        overrides = dict(parse_override(text) for text in args.overrides)
-    except ValueError as err:
-        raise UsageError(first_line(err)) from None
+    overrides = parse_overrides(args.overrides)
     from nalu_rl.baselines import BaselineInterrupted, train_recurrent_ppo
     try:
         run_dir = train_recurrent_ppo(

@@ -13,7 +13,14 @@ import sys
 import time
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, add_portable_argument, check_device, check_range, warn_low_frames
+from nalu_rl.cli.args import (
+    add_eval_arguments,
+    add_portable_argument,
+    check_device,
+    check_range,
+    parse_overrides,
+    warn_low_frames,
+)
 from nalu_rl.cli.commands.sweep import add_agents_argument, parse_seeds
 from nalu_rl.common.checks import int_type
 from nalu_rl.envs import DEFAULT_PRESET
@@ -27,8 +34,8 @@ ORDER = 10
 DEFAULT_AGENTS = ("lstm", "lstm_nac", "lstm_countdown")
 DEFAULT_SEEDS = 3
 DEFAULT_OUT = Path("runs") / "experiment"
-# One greedy evaluation (T 5..20, 30, 100 x 100 episodes) costs about 0.25 s on one core, what ~18k frames of
-# training cost: every 500k frames it adds about 4% (docs/FINDINGS.md, "Extrapolation measured while training").
+# One greedy evaluation (T 5..20, 30, 100 x 100 episodes) costs about 0.28 s on one core: every 500k frames it adds
+# about 5% to the wall time (docs/FINDINGS.md, "the cost of evaluating while training").
 EVAL_EVERY = 500_000
 
 
@@ -54,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="environments per worker (default: the preset's)")  # fmt: skip
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=EVAL_EVERY, metavar="FRAMES",
                         help=f"evaluate each run every FRAMES frames while it trains, for the curves and time to mastery "
-                        f"(default {EVAL_EVERY:_}, about 4%% of training time; 0: never)")
+                        f"(default {EVAL_EVERY:_}, about 5%% of training time; 0: never)")
     add_portable_argument(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -66,7 +73,6 @@ def run(args: argparse.Namespace) -> int:
     check_device(args.device)
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
-    from nalu_rl.agents.config import parse_override
     from nalu_rl.analysis.report import ReportError, make_report
     from nalu_rl.analysis.t_values import format_t_values
     from nalu_rl.analysis.text import show
@@ -74,10 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, run_sweep
 
-    try:
-        overrides = dict(parse_override(text) for text in args.overrides)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    overrides = parse_overrides(args.overrides)
     seeds = args.seeds
     agents = list(dict.fromkeys(args.agents))
     _check_presets(agents, args.env)  # a mistake is the only line printed, before the banner

@@ -6,7 +6,14 @@ import argparse
 from pathlib import Path
 
 from nalu_rl.analysis.text import show
-from nalu_rl.cli.args import add_eval_arguments, add_portable_argument, check_device, check_range, warn_low_frames
+from nalu_rl.cli.args import (
+    add_eval_arguments,
+    add_portable_argument,
+    check_device,
+    check_range,
+    parse_overrides,
+    warn_low_frames,
+)
 from nalu_rl.common.checks import check_int, int_type, parse_int
 
 NAME = "sweep"
@@ -116,17 +123,13 @@ def format_table(records: list[dict]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from nalu_rl import presets
-    from nalu_rl.agents.config import parse_override
     from nalu_rl.cli import UsageError
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, SweepInterrupted, run_sweep
 
     t_values = check_range(args)
     check_device(args.device)
-    try:
-        overrides = dict(parse_override(text) for text in args.overrides)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
+    overrides = parse_overrides(args.overrides)
     warn_low_frames("sweep", args.agents, args.frames, args.env)
     options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides,
                "eval_every": args.eval_every}
