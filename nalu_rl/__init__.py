@@ -1,8 +1,8 @@
 """nalu-rl: timing extrapolation in reinforcement-learning agents with neural arithmetic units."""
 
-__version__ = "0.3.0"
+import sys as _sys
 
-import sys as _sys  # noqa: E402
+from nalu_rl.version import __version__ as __version__
 
 if _sys.argv[:1] == ["-m"] or _sys.argv[0].endswith("nalu-rl"):  # started as the command line (python -m nalu_rl, nalu-rl)
     from nalu_rl.common.signals import quiet_start_up as _quiet_start_up
@@ -17,7 +17,7 @@ _register_envs()
 def __getattr__(name: str):
     # `nalu_rl.load_agent` is imported on first use, so that `import nalu_rl` does not load the agents.
     if name == "load_agent":
-        from nalu_rl.agents.loading import load_agent
+        from nalu_rl.runs import load_agent
 
         return load_agent
     raise AttributeError(f"module 'nalu_rl' has no attribute {name!r}")

@@ -14,10 +14,10 @@ import shutil
 import sys
 from pathlib import Path
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import load_checkpoint, save_checkpoint
 
-KEPT = (runs.CONFIG_FILE, "extrapolation.json", runs.HISTORY_FILE)
+KEPT = (runs.CONFIG_FILE, runs.RESULT_FILE, runs.HISTORY_FILE)
 
 
 def ship(src: Path, dest: Path) -> None:

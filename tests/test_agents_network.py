@@ -13,6 +13,7 @@ from nalu_rl.agents.checkpoint import save_checkpoint
 from nalu_rl.agents.cores import CORES
 from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder
 from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.envs.rules import Config
 
 GRID = {"size": 5, "t_range": [5, 12], "obs_mode": "grid"}
 PIXELS = {"size": 5, "t_range": [5, 12], "obs_mode": "pixels"}
@@ -20,7 +21,7 @@ PIXELS = {"size": 5, "t_range": [5, 12], "obs_mode": "pixels"}
 
 def make_net(core: str = "lstm_nac", env: dict = GRID, seed: int = 0, **hyper) -> ActorCritic:
     torch.manual_seed(seed)
-    return ActorCritic(env, AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4, **hyper))
+    return ActorCritic(Config.from_dict(env), AgentConfig(core=core, hidden_size=16, encoder_size=16, unit_size=4, **hyper))
 
 
 def batch_obs(env: dict, batch: int, seed: int = 0):
@@ -61,10 +62,10 @@ def test_the_cell_encoder_reads_each_grid_cell_at_one_position_of_its_first_laye
 
 
 def test_pixel_encoder_is_chosen_by_the_config():
-    cells = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16))
-    atari = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
+    cells = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16))
+    atari = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
     assert isinstance(cells.encoder, CellEncoder) and isinstance(atari.encoder, AtariEncoder)
-    narrow = ActorCritic(PIXELS, AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=16))
+    narrow = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=16))
     assert cells.encoder.net[0].out_channels == 64 and narrow.encoder.net[0].out_channels == 16
     with pytest.raises(ValueError, match="pixel_encoder must be one of"):
         AgentConfig(pixel_encoder="resnet")
@@ -175,7 +176,7 @@ def test_time_left_cap_keeps_what_the_countdown_lstm_reads_within_the_cap():
     # Uncapped, the LSTM of a T = 1000 episode reads a time left of hundreds, which it never saw
     # in training; capped, it reads the cap until the time left falls below it.
     config = AgentConfig(core="lstm_countdown", encoder_size=16, unit_size=4, time_left_cap=12, instruction_scale=0.5)
-    net = ActorCritic({"obs_mode": "grid", "size": 5}, config)
+    net = ActorCritic(Config(obs_mode="grid"), config)
     assert net.core.time_left_cap == 6.0  # in the scaled units the core sees T in
     seen = []
     net.core.cell.register_forward_hook(lambda module, args, out: seen.append(args[0][:, -4:].clone()))
@@ -303,7 +304,7 @@ def test_an_lstm_nac_run_of_0_2_0_loads_as_the_accumulator_with_the_unit_at_the_
 def test_a_pixel_run_saved_before_pixel_encoder_existed_loads_with_the_atari_encoder(tmp_path):
     torch.manual_seed(0)
     config = AgentConfig(core="lstm", hidden_size=16, encoder_size=16, pixel_encoder="atari")
-    net = ActorCritic(PIXELS, config)
+    net = ActorCritic(Config.from_dict(PIXELS), config)
     old = config.to_dict()
     del old["pixel_encoder"]  # what nalu-rl 0.1.0 wrote
     _write_run(tmp_path, net, "lstm", PIXELS, old)

@@ -12,7 +12,7 @@ import torch
 
 pytest.importorskip("sb3_contrib")
 
-from nalu_rl.agents import runs  # noqa: E402
+from nalu_rl import runs  # noqa: E402
 from nalu_rl.baselines import AGENT_NAME, load_sb3_agent, train_recurrent_ppo  # noqa: E402
 from nalu_rl.baselines.recurrent_ppo import checkpoint_path, is_finished  # noqa: E402
 from nalu_rl.cli import main  # noqa: E402
@@ -36,7 +36,7 @@ def test_run_folder_has_config_tensorboard_and_model(baseline_run):
                              "reward": "exact", "timing_penalty": 0.15}  # fmt: skip
     assert config["seed"] == 3 and config["frames"] == 256
     assert config["agent_config"]["lstm_hidden_size"] == 64 and config["agent_config"]["n_envs"] == 4
-    assert set(runs.CONFIG_KEYS) <= set(config)  # the same keys as our runs: read_config accepts it
+    assert set(runs.config.REQUIRED_KEYS) <= set(config)  # the same keys as our runs: read_config accepts it
     assert (baseline_run / "model.zip").is_file()
     assert not checkpoint_path(baseline_run).exists()  # the periodic checkpoint is gone once model.zip is written
     events = list((baseline_run / "tb").glob("RecurrentPPO_*/events.out.tfevents.*"))

@@ -23,6 +23,7 @@ from nalu_rl.agents import AgentConfig, load_agent, train
 from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.envs.rules import Config
 from nalu_rl.envs.timed_grid import TimedGridEnv
 
 DEVICE = os.environ.get("NALU_RL_CUDA_TESTS_DEVICE", "cuda")
@@ -43,7 +44,7 @@ def checkpoint(run_dir: Path) -> dict:
 def initial_params(run_dir: Path) -> dict[str, torch.Tensor]:
     config = json.loads((run_dir / "config.json").read_text())
     torch.manual_seed(config["seed"])
-    return ActorCritic(config["env"], AgentConfig.from_dict(config["agent_config"])).state_dict()
+    return ActorCritic(Config.from_dict(config["env"]), AgentConfig.from_dict(config["agent_config"])).state_dict()
 
 
 def assert_same(a, b, where: str) -> None:

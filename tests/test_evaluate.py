@@ -181,7 +181,7 @@ def scripted_run(tmp_path, monkeypatch):
     run.mkdir()
     config = {"agent": "scripted", "seed": 4, "frames": 1000, "env": GRID_ENV}
     (run / "config.json").write_text(json.dumps(config))
-    from nalu_rl.agents import loading
+    from nalu_rl import runs
 
     def fake_load_agent(run_dir, device="cpu", checkpoint="latest"):
         if not (Path(run_dir) / "config.json").is_file():
@@ -190,7 +190,7 @@ def scripted_run(tmp_path, monkeypatch):
         agent.config = json.loads((Path(run_dir) / "config.json").read_text())
         return agent
 
-    monkeypatch.setattr(loading, "load_agent", fake_load_agent)
+    monkeypatch.setattr(runs, "load_agent", fake_load_agent)
     return run
 
 

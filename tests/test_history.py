@@ -9,7 +9,8 @@ import time
 import pytest
 import torch
 
-from nalu_rl.agents import history, runs
+from nalu_rl import runs
+from nalu_rl.agents import history
 from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.trainer import train
 from nalu_rl.cli import main

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import load_checkpoint, non_finite
 from nalu_rl.agents.trainer import train
 from nalu_rl.cli import main

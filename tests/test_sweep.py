@@ -144,12 +144,14 @@ def test_seed_and_agent_parsing():
 
 
 def test_plan_runs_gives_one_spec_per_run_and_the_peer_its_own_kind(tmp_path):
-    from nalu_rl.sweep import OurAgent, RecurrentPPOPeer, RunSpec, plan_runs
+    from nalu_rl.agents.kind import PresetAgent
+    from nalu_rl.baselines.kind import RecurrentPPOPeer
+    from nalu_rl.sweep import RunSpec, plan_runs
 
     specs = plan_runs(["lstm", "recurrent_ppo"], [3, 5], out=tmp_path / "out", train_options=TINY, **SWEEP)
     assert all(isinstance(s, RunSpec) for s in specs)
     assert [s.name for s in specs] == ["lstm-s3", "lstm-s5", "recurrent_ppo-s3", "recurrent_ppo-s5"]
-    assert [type(s.kind) for s in specs] == [OurAgent, OurAgent, RecurrentPPOPeer, RecurrentPPOPeer]
+    assert [type(s.kind) for s in specs] == [PresetAgent, PresetAgent, RecurrentPPOPeer, RecurrentPPOPeer]
     assert all(s.cpus == 1 and s.run_dir == str((tmp_path / "out" / s.name).resolve()) for s in specs)
     assert not (tmp_path / "out").exists()  # planning writes nothing
 

@@ -317,8 +317,8 @@ def test_the_first_fps_point_leaves_start_up_out(tmp_path):
     from nalu_rl.agents.monitor import Monitor
     from nalu_rl.agents.trainer import prepare
 
-    config = prepare(agent="lstm", env="fast", frames=10_000, run_dir=tmp_path / "run").config
-    monitor = Monitor(tmp_path / "run", config, 0, progress=False)
+    plan = prepare(agent="lstm", env="fast", frames=10_000, run_dir=tmp_path / "run")
+    monitor = Monitor(tmp_path / "run", plan.config, plan.agent_config, 0, progress=False)
     time.sleep(0.3)  # start-up: the network, the envs, the first checkpoint, the first rollout
     monitor.first_update(128)
     monitor.log(128, 1e-3)  # nothing measured yet

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import multiprocessing
 import os
@@ -16,6 +17,7 @@ from nalu_rl.agents import AgentConfig, WorkerError, load_agent, train
 from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.trainer import prepare, run
+from nalu_rl.envs.rules import Config
 
 
 def test_async_workers_update_the_shared_network(tmp_path):
@@ -24,7 +26,7 @@ def test_async_workers_update_the_shared_network(tmp_path):
     checkpoint = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
     assert checkpoint["frames"] >= 2048 and checkpoint["updates"] >= 16
     torch.manual_seed(config["seed"])
-    initial = ActorCritic(config["env"], AgentConfig.from_dict(config["agent_config"])).state_dict()
+    initial = ActorCritic(Config.from_dict(config["env"]), AgentConfig.from_dict(config["agent_config"])).state_dict()
     assert not all(torch.equal(initial[k], v) for k, v in checkpoint["model"].items())
     assert load_agent(run_dir).config["mode"] == "async"
     assert not (run_dir / "errors").exists()
@@ -69,7 +71,7 @@ def test_a_killed_worker_stops_training_and_is_named(tmp_path):
 def test_a_worker_that_raises_is_reported_with_its_error(tmp_path):
     plan = prepare(agent="lstm", frames=10**12, mode="async", workers=2, envs_per_worker=4, run_dir=tmp_path / "run")
     # A config only the workers act on: they fail building their environments.
-    plan.config["env"]["time_limit"] = 0
+    plan.config = plan.config.replace(env=dataclasses.replace(plan.config.env, time_limit=0))
     with pytest.raises(WorkerError, match=r"worker \d died: ValueError: time_limit must be None or an integer >= 1"):
         run(plan, progress=False)
     assert list((tmp_path / "run" / "errors").glob("worker-*.txt"))

@@ -15,12 +15,11 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import torch
 from torch import multiprocessing as mp
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import PeriodicCheckpoints
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.errors import TrainingInterrupted, WorkerError
@@ -32,6 +31,7 @@ from nalu_rl.agents.rollouts import RolloutCollector, make_env, stream_seed
 from nalu_rl.agents.update import finite_losses, learning_rate, make_optimizer, update
 from nalu_rl.common.cpus import available_cores
 from nalu_rl.common.signals import StopSignals
+from nalu_rl.runs.config import RunConfig
 
 JOIN_TIMEOUT_S = 30.0
 
@@ -43,7 +43,8 @@ class _WorkerSpec:
     num_envs: int
     threads: int
     seed: int
-    config: dict[str, Any]
+    config: RunConfig
+    agent_config: AgentConfig
     errors_dir: str
     parent_pid: int
 
@@ -76,9 +77,9 @@ def share_optimizer_state(optimizer: torch.optim.Optimizer) -> list[dict[str, to
 def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     """Start the workers and watch them until the plan's frames, a stop signal or a worker's death."""
     cfg, config, ckpt = plan.agent_config, plan.config, plan.checkpoint
-    workers, total = config["workers"], config["frames"]
-    torch.manual_seed(config["seed"])
-    shared = ActorCritic(config["env"], cfg)
+    workers, total = config.workers, config.frames
+    torch.manual_seed(config.seed)
+    shared = ActorCritic(config.env, cfg)
     optimizer = make_optimizer(shared.parameters(), cfg)
     start, start_updates = (ckpt["frames"], ckpt["updates"]) if ckpt else (0, 0)
     if ckpt:
@@ -87,11 +88,11 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     shared.share_memory()
     optimizer_state = share_optimizer_state(optimizer)
     evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config.core, evaluation.elapsed)
     if not ckpt:
         checkpoints.save(shared, optimizer, 0, 0)
     with torch.random.fork_rng(devices=[]):  # the evaluated copy: the shared weights move while it plays
-        snapshot = ActorCritic(config["env"], cfg)
+        snapshot = ActorCritic(config.env, cfg)
 
     def freeze(at: int, done: int) -> Callable[[], Path]:
         """Copy the shared weights into the snapshot, which evaluation plays; how to checkpoint that copy."""
@@ -106,9 +107,9 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     # caller (a sweep pool running several trainings at once) has lowered torch's thread count.
     budget = min(available_cores(), torch.get_num_threads())
     specs = [
-        _WorkerSpec(rank, dev, config["envs_per_worker"], max(1, budget // workers), stream_seed(config["seed"], rank, start),
-                    config, str(errors_dir), os.getpid())
-        for rank, dev in enumerate(_worker_devices(config["device"], workers))
+        _WorkerSpec(rank, dev, config.envs_per_worker, max(1, budget // workers), stream_seed(config.seed, rank, start),
+                    config, cfg, str(errors_dir), os.getpid())
+        for rank, dev in enumerate(_worker_devices(config.device, workers))
     ]  # fmt: skip
     procs = [
         ctx.Process(target=_worker, args=(spec, shared, optimizer_state, frames, updates, stop_event, stats_queue),
@@ -197,16 +198,15 @@ def _worker(spec: _WorkerSpec, shared: ActorCritic, optimizer_state, frames, upd
 
 def _worker_loop(spec: _WorkerSpec, shared: ActorCritic, optimizer_state, frames, updates, stop_event, stats_queue) -> None:
     torch.set_num_threads(spec.threads)
-    cfg = AgentConfig.from_dict(spec.config["agent_config"])
-    total = spec.config["frames"]
+    cfg, total = spec.agent_config, spec.config.frames
     device = torch.device(spec.device)
     optimizer = make_optimizer(shared.parameters(), cfg)
     for p, state in zip(shared.parameters(), optimizer_state):
         optimizer.state[p] = state
-    net = ActorCritic(spec.config["env"], cfg).to(device)
+    net = ActorCritic(spec.config.env, cfg).to(device)
     net.load_state_dict(shared.state_dict())
     torch.manual_seed(spec.seed)
-    collector = RolloutCollector(net, make_env(spec.config, spec.num_envs, device), cfg, seed=spec.seed)
+    collector = RolloutCollector(net, make_env(spec.config.env, spec.num_envs, device), cfg, seed=spec.seed)
     per_update = cfg.n_steps * spec.num_envs
     last_report = time.monotonic()
     while not stop_event.is_set() and frames.value < total and os.getppid() == spec.parent_pid:

@@ -10,7 +10,7 @@ from typing import Any
 
 import torch
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.common import files
 
 FORMAT = "nalu-rl-checkpoint/1"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 try:
@@ -17,10 +18,9 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from nalu_rl import presets
+from nalu_rl import presets, runs
 from nalu_rl.common.checks import check_int
 
-MODES = ("async", "sync")
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "linear")
 PIXEL_ENCODERS = ("cells", "atari")
@@ -120,6 +120,14 @@ class AgentConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def agent_config_of(run_dir: Path, config: runs.RunConfig) -> AgentConfig:
+    """The hyper-parameters of a run's config.json; ValueError naming the file and the field when they are not valid."""
+    try:
+        return AgentConfig.of_run(dict(config.agent_config))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{Path(run_dir) / runs.CONFIG_FILE}: agent_config: {err}: {runs.DAMAGED_CONFIG}") from None
 
 
 def load_preset(

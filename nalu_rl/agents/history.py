@@ -1,7 +1,7 @@
 """Extrapolation measured while training: a greedy evaluation every ``eval_every`` frames, its history, the best checkpoint.
 
 Every evaluation plays the same seeded start states (:func:`nalu_rl.evaluation.engine.evaluate`,
-seed 0) on the training range and past it (:data:`EVAL_T`), so the rows of every run and agent
+seed 0) on the training range and past it (:data:`nalu_rl.runs.config.EVAL_T`), so the rows of every run and agent
 compare. Each one appends a row to ``eval_history.csv`` in the run folder and scalars under
 ``eval/`` to TensorBoard, against frames.
 
@@ -23,11 +23,10 @@ import io
 import shutil
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.policy import Agent
@@ -42,10 +41,9 @@ from nalu_rl.evaluation.measures import (
     reward_horizon,
     training_range_score,
 )
+from nalu_rl.runs.config import RunConfig
 
 HISTORY_FILE = runs.HISTORY_FILE
-EVAL_T = (*range(5, 21), 30, 100)  # the training range, T = 13..20 (the paper's), and two far T
-EVAL_EPISODES = 100  # per T; every run plays the same 100 start states for each T
 EVAL_SEED = 0
 # The columns every row has; per-T columns (reward_T05, success_T05, arrival_T05, ...) follow.
 SUMMARY_COLUMNS = (
@@ -53,26 +51,6 @@ SUMMARY_COLUMNS = (
     "reward_13_20", "success_13_20", "reward_horizon", "horizon_90", "mastered",
 )  # fmt: skip
 TENSORBOARD_SCALARS = ("success_8_12", "success_8_12_min", "reward_5_12", "reward_8_12", "reward_13_20", "success_13_20", "reward_horizon", "horizon_90")
-
-
-@dataclass(frozen=True)
-class EvalSettings:
-    """``config.json["eval"]``: every how many frames (0: never), how many episodes per T, which T."""
-
-    every: int = 0
-    episodes: int = EVAL_EPISODES
-    t: tuple[int, ...] = EVAL_T
-
-    @classmethod
-    def of_run(cls, config: dict[str, Any]) -> EvalSettings:
-        """The settings a run's config holds; runs made before in-training evaluation existed have none (never)."""
-        table = config.get("eval") or {}
-        if not isinstance(table, dict):
-            raise ValueError(f"config.json's eval must be a table of every, episodes and t, got {table!r}")
-        return cls(int(table.get("every", 0)), int(table.get("episodes", EVAL_EPISODES)), tuple(table.get("t", EVAL_T)))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"every": self.every, "episodes": self.episodes, "t": list(self.t)}
 
 
 def row_of(results: Sequence[dict[str, Any]], frames: int, elapsed: float, train_lo: int) -> dict[str, Any]:
@@ -151,9 +129,9 @@ class TrainingEvaluation:
     ``start`` is the frames of the checkpoint the run starts from and ``elapsed`` its training wall seconds.
     """
 
-    def __init__(self, run_dir: Path, config: dict[str, Any], start: int, elapsed: float, writer: Any) -> None:
+    def __init__(self, run_dir: Path, config: RunConfig, start: int, elapsed: float, writer: Any) -> None:
         self.run_dir, self.config, self.writer = Path(run_dir), config, writer
-        self.settings = EvalSettings.of_run(config)
+        self.settings = config.eval
         self.elapsed0, self.clock0 = elapsed, time.monotonic()
         logged = read_history(self.run_dir)
         self.rows = [row for row in logged if row["frames"] <= start]
@@ -192,13 +170,13 @@ class TrainingEvaluation:
         """
         training = net.training
         device = next(net.parameters()).device
-        agent = Agent(net, self.config, device)
+        agent = Agent(net, self.config.to_json(), device)
         try:
             results = evaluate(agent, self.settings.t, self.settings.episodes, seed=EVAL_SEED,
-                               env_kwargs=self.config["env"], device=device)  # fmt: skip
+                               env_kwargs=self.config.env.to_dict(), device=device)  # fmt: skip
         finally:
             net.train(training)
-        row = row_of(results, frames, self.elapsed(), self.config["env"]["t_range"][0])
+        row = row_of(results, frames, self.elapsed(), self.config.env.t_range[0])
         best = best_row(self.rows)
         improved = best is None or selection_key(row) > selection_key(best)
         self.rows.append(row)

@@ -6,26 +6,29 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nalu_rl.agents.runs import TENSORBOARD_DIR
+from nalu_rl.agents.config import AgentConfig
+from nalu_rl.runs import TENSORBOARD_DIR, RunConfig
 
 
 class Monitor:
     """Sums the statistics of rollouts and writes them out about once per ``interval`` seconds."""
 
-    def __init__(self, run_dir: Path, config: dict[str, Any], start_frames: int, progress: bool, interval: float = 1.0):
+    def __init__(
+        self, run_dir: Path, config: RunConfig, agent_config: AgentConfig, start_frames: int, progress: bool, interval: float = 1.0
+    ):
         from torch.utils.tensorboard import SummaryWriter
         from tqdm.auto import tqdm
 
         # purge_step hides events a resumed run logged after its checkpoint, so curves do not fold back.
         self.writer = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR), purge_step=start_frames or None)
         if start_frames == 0:
-            self._write_hparams(config)
+            self._write_hparams(config, agent_config)
         self.bar = tqdm(
-            total=config["frames"], initial=start_frames, unit="frame", unit_scale=True,
+            total=config.frames, initial=start_frames, unit="frame", unit_scale=True,
             disable=not progress, dynamic_ncols=True, smoothing=0.1,
         )  # fmt: skip
         self.interval = interval
-        self.counting = config["agent_config"].get("count_coef", 0) > 0
+        self.counting = agent_config.count_coef > 0
         self.pending: dict[str, Any] | None = None
         self.last_time = time.monotonic()
         self.clock: tuple[int, float] | None = None  # (frames, time) fps is measured from; set by first_update
@@ -93,13 +96,14 @@ class Monitor:
         self.bar.close()
         self.writer.close()
 
-    def _write_hparams(self, config: dict[str, Any]) -> None:
+    def _write_hparams(self, config: RunConfig, agent_config: AgentConfig) -> None:
         """The run's settings for the HParams dashboard, next to the scalars it compares."""
         from torch.utils.tensorboard.summary import hparams
 
-        flat: dict[str, Any] = {k: config[k] for k in ("agent", "core", "env_preset", "seed", "frames", "mode", "workers", "envs_per_worker", "device")}
-        flat.update({f"env/{k}": (str(v) if isinstance(v, list) or v is None else v) for k, v in config["env"].items()})
-        flat.update(config["agent_config"])
+        names = ("agent", "core", "env_preset", "seed", "frames", "mode", "workers", "envs_per_worker", "device")
+        flat: dict[str, Any] = {k: getattr(config, k) for k in names}
+        flat.update({f"env/{k}": (str(v) if isinstance(v, list) or v is None else v) for k, v in config.env.to_dict().items()})
+        flat.update(agent_config.to_dict())
         metrics = {"rollout/success_rate": 0.0, "rollout/ep_rew_mean": 0.0, "time/fps": 0.0}
         for summary in hparams(flat, metrics):
             self.writer.file_writer.add_summary(summary)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
 from torch import nn
 
@@ -74,9 +72,9 @@ class AtariEncoder(nn.Module):
 class ActorCritic(nn.Module):
     """Policy logits over the 5 actions and a state value, one time step at a time."""
 
-    def __init__(self, env: dict[str, Any], config: AgentConfig) -> None:
+    def __init__(self, env: rules.Config, config: AgentConfig) -> None:
         super().__init__()
-        obs_mode, size = env.get("obs_mode", "pixels"), env.get("size", 5)
+        obs_mode, size = env.obs_mode, env.size
         if obs_mode == "grid":
             self.encoder: nn.Module = GridEncoder(size, config.encoder_size)
         elif config.pixel_encoder == "cells":

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from nalu_rl import __version__
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import check_fits, check_resumable, load_checkpoint
-from nalu_rl.agents.config import MODES, AgentConfig, load_preset
-from nalu_rl.agents.history import EvalSettings
+from nalu_rl.agents.config import AgentConfig, agent_config_of, load_preset
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
+from nalu_rl.envs.rules import Config as EnvConfig
+from nalu_rl.runs.config import MODES, EvalSettings, RunConfig
+from nalu_rl.version import __version__
 
 LOW_FRAMES_FACTOR = 4  # frames_warning: below a quarter of the preset's frames
 # Environments one process trains on at once: a rollout keeps n_steps steps of observations and activations of each
@@ -58,7 +59,7 @@ class Plan:
     """A validated run: what :func:`nalu_rl.agents.trainer.run` needs, nothing written yet."""
 
     run_dir: Path
-    config: dict[str, Any]  # the contents of config.json
+    config: RunConfig  # what config.json holds
     agent_config: AgentConfig
     checkpoint: dict[str, Any] | None  # the one to resume from
     checkpoint_interval: float  # seconds between periodic checkpoints
@@ -89,28 +90,28 @@ def _prepare_new(request: TrainRequest) -> Plan:
         raise ValueError("an agent preset is required (e.g. --agent lstm_nac)")
     name, agent_config, defaults = load_preset(request.agent, request.overrides, request.env)
     env_name, env_kwargs = env_kwargs_from_preset(request.env if request.env is not None else defaults.get("env", DEFAULT_PRESET))
-    seed = 0 if request.seed is None else request.seed
-    check_int("seed", seed)
-    config = {
-        "agent": name,
-        "core": agent_config.core,
-        "agent_config": agent_config.to_dict(),
-        "env_preset": env_name,
-        "env": {**env_kwargs, "t_range": list(env_kwargs.get("t_range", (5, 12)))},
-        "seed": seed,
+    settings = {
+        "seed": request.seed,
         "frames": _first(request.frames, defaults.get("frames")),
-        "mode": _first(request.mode, defaults.get("mode"), "async"),
-        "workers": _first(request.workers, defaults.get("workers"), 1),
+        "mode": _first(request.mode, defaults.get("mode")),
+        "workers": _first(request.workers, defaults.get("workers")),
         "envs_per_worker": _first(request.envs_per_worker, defaults.get("envs_per_worker")),
-        "device": request.device or "cpu",
-        "version": __version__,
-        "eval": EvalSettings(every=_eval_every(request)).to_dict(),
+        "device": request.device,
     }
-    config = runs.with_provenance(config)
-    config["env"].setdefault("obs_mode", "pixels")
-    _check_run_settings(config)
-    run_dir = Path(request.run_dir) if request.run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{seed}"
-    if (run_dir / runs.CONFIG_FILE).exists():
+    for key in ("frames", "envs_per_worker"):
+        if settings[key] is None:
+            raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
+    for key in ("seed", "frames", "workers", "envs_per_worker"):
+        if settings[key] is not None:
+            check_int(key, settings[key])
+    config = RunConfig(
+        agent=name, core=agent_config.core, agent_config=agent_config.to_dict(), env_preset=env_name,
+        env=EnvConfig.from_dict(env_kwargs), version=__version__, eval=EvalSettings(every=_eval_every(request)),
+        **{k: v for k, v in settings.items() if v is not None},
+    )  # fmt: skip
+    config = _checked(runs.with_provenance(config))
+    run_dir = Path(request.run_dir) if request.run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{config.seed}"
+    if runs.is_run_folder(run_dir):
         raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run folder {run_dir} exists and is not a folder")
@@ -123,8 +124,8 @@ def _prepare_resume(request: TrainRequest) -> Plan:
     run_dir = Path(request.run_dir)
     config = runs.read_config(run_dir)
     for key, given in (("agent", request.agent), ("env_preset", request.env), ("seed", request.seed)):
-        if given is not None and given != config[key]:
-            raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {config[key]!r}")
+        if given is not None and given != getattr(config, key):
+            raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {getattr(config, key)!r}")
     if request.overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
     agent_config = agent_config_of(run_dir, config)
@@ -134,29 +135,20 @@ def _prepare_resume(request: TrainRequest) -> Plan:
         checkpoint = load_checkpoint(path)
         check_resumable(checkpoint, path)
         with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights
-            check_fits(ActorCritic(config["env"], agent_config), checkpoint, path, agent_config.core)
+            check_fits(ActorCritic(config.env, agent_config), checkpoint, path, agent_config.core)
     else:
         notes = (f"{run_dir} has no checkpoint (stopped before its first): starting it afresh from its config.json",)
     # complete, for the workers and config.json; a 0.2.0 lstm_nac run records the core it loads as (lstm_nac_acc)
-    config = {**config, "core": agent_config.core, "agent_config": agent_config.to_dict()}
+    changes: dict[str, Any] = {"core": agent_config.core, "agent_config": agent_config.to_dict()}
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
         given = getattr(request, key)
         if given is not None:
-            config[key] = given
+            check_int(key, given) if key not in ("mode", "device") else None
+            changes[key] = given
     if request.eval_every is not None:
-        config["eval"] = {**EvalSettings.of_run(config).to_dict(), "every": _eval_every(request)}
-    config["version"] = __version__
-    config = runs.with_resume(config, __version__)
-    _check_run_settings(config)
+        changes["eval"] = replace(config.eval, every=_eval_every(request))
+    config = _checked(runs.with_resume(config.replace(**changes), __version__))
     return Plan(run_dir, config, agent_config, checkpoint, request.checkpoint_interval, notes)
-
-
-def agent_config_of(run_dir: Path, config: dict[str, Any]) -> AgentConfig:
-    """The hyper-parameters of a run's config.json; ValueError naming the file and the field when they are not valid."""
-    try:
-        return AgentConfig.of_run(config["agent_config"])
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{Path(run_dir) / runs.CONFIG_FILE}: agent_config: {err}: {runs.DAMAGED_CONFIG}") from None
 
 
 def frames_warning(agent: str, frames: int, env: str | None = None) -> str | None:
@@ -179,16 +171,12 @@ def _first(*values):
     return next((v for v in values if v is not None), None)
 
 
-def _check_run_settings(config: dict[str, Any]) -> None:
-    for key in ("frames", "workers", "envs_per_worker"):
-        if config[key] is None:
-            raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
-        check_int(key, config[key])
-    if config["mode"] not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {config['mode']!r}")
-    per_batch = config["envs_per_worker"] * (config["workers"] if config["mode"] == "sync" else 1)
-    what = "workers x envs_per_worker" if config["mode"] == "sync" else "envs_per_worker"
-    obs_mode = config["env"].get("obs_mode", "pixels")
-    if per_batch > MAX_TRAIN_BATCH[obs_mode]:
-        raise ValueError(f"{what} must be at most {MAX_TRAIN_BATCH[obs_mode]:,} environments in one batch on {obs_mode}, got {per_batch:,}")
-    config["device"] = str(resolve_device(config["device"]))
+def _checked(config: RunConfig) -> RunConfig:
+    """The config with its device resolved; ValueError for a mode, batch or device the trainers cannot run."""
+    if config.mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, got {config.mode!r}")
+    what = "workers x envs_per_worker" if config.mode == "sync" else "envs_per_worker"
+    obs_mode = config.env.obs_mode
+    if config.batch > MAX_TRAIN_BATCH[obs_mode]:
+        raise ValueError(f"{what} must be at most {MAX_TRAIN_BATCH[obs_mode]:,} environments in one batch on {obs_mode}, got {config.batch:,}")
+    return config.replace(device=str(resolve_device(config.device)))

@@ -7,8 +7,6 @@ own batch. The collector computes the loss; the optimiser step is the trainer's.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 
@@ -16,6 +14,7 @@ from nalu_rl.agents.a2c import a2c_loss, counting_loss, explained_variance, lamb
 from nalu_rl.agents.config import AgentConfig
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.envs.rules import Config as EnvConfig
 from nalu_rl.nn import regularization_loss
 
 # Order of the running sums in RolloutStats.sums.
@@ -165,10 +164,9 @@ def sample(probs: torch.Tensor) -> torch.Tensor:
     return (probs.cumsum(1)[:, :-1] < u).sum(1)
 
 
-def make_env(config: dict[str, Any], num_envs: int, device: str | torch.device) -> TimedGridVecEnv:
-    """The batch of training environments of a run's ``config``, with buffers reused (``copy=False``)."""
-    env_kwargs = {**config["env"], "t_range": tuple(config["env"]["t_range"])}
-    return TimedGridVecEnv(num_envs=num_envs, device=device, copy=False, check_actions=False, **env_kwargs)
+def make_env(env: EnvConfig, num_envs: int, device: str | torch.device) -> TimedGridVecEnv:
+    """A batch of training environments, with buffers reused (``copy=False``)."""
+    return TimedGridVecEnv(num_envs=num_envs, device=device, copy=False, check_actions=False, **env.to_dict())
 
 
 def stream_seed(seed: int, *keys: int) -> int:

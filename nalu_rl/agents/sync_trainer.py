@@ -27,25 +27,25 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     (agents/history.py); the evaluation leaves torch's RNG as it found it, so the weights are the same without.
     """
     cfg, config, ckpt = plan.agent_config, plan.config, plan.checkpoint
-    device, total = torch.device(config["device"]), config["frames"]
+    device, total = torch.device(config.device), config.frames
     # The network is small: intra-op threads cost more in synchronisation than they save, and
     # they collapse when other processes share the cores. More cores are what the async mode is for.
     torch.set_num_threads(1)
-    torch.manual_seed(config["seed"])
-    net = ActorCritic(config["env"], cfg).to(device)
+    torch.manual_seed(config.seed)
+    net = ActorCritic(config.env, cfg).to(device)
     optimizer = make_optimizer(net.parameters(), cfg)
     frames, updates = (ckpt["frames"], ckpt["updates"]) if ckpt else (0, 0)
     # The stream of async worker 0: one async worker retraces this run
     # (tests/test_train_workers.py, test_one_async_worker_retraces_the_sync_run).
-    stream = stream_seed(config["seed"], 0, frames)
+    stream = stream_seed(config.seed, 0, frames)
     torch.manual_seed(stream)
     if ckpt:
         net.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
-    collector = RolloutCollector(net, make_env(config, config["workers"] * config["envs_per_worker"], device), cfg, seed=stream)
+    collector = RolloutCollector(net, make_env(config.env, config.workers * config.envs_per_worker, device), cfg, seed=stream)
     evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
-    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config["core"], evaluation.elapsed)
+    checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config.core, evaluation.elapsed)
 
     def save() -> Path:
         return checkpoints.save(net, optimizer, frames, updates)

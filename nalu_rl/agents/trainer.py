@@ -23,7 +23,7 @@ from typing import Any
 
 import torch
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.async_trainer import train_async
 from nalu_rl.agents.checkpoint import load_checkpoint
 from nalu_rl.agents.errors import TrainingInterrupted, WorkerError
@@ -80,13 +80,13 @@ def _recheck(plan: Plan) -> None:
 
 def _train(plan: Plan, progress: bool) -> None:
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
-    if start >= plan.config["frames"]:
+    if start >= plan.config.frames:
         return
-    monitor = Monitor(plan.run_dir, plan.config, start, progress, interval=plan.log_interval)
+    monitor = Monitor(plan.run_dir, plan.config, plan.agent_config, start, progress, interval=plan.log_interval)
     threads = torch.get_num_threads()
     try:
         with StopSignals() as stop:
-            if plan.config["mode"] == "sync":
+            if plan.config.mode == "sync":
                 train_sync(plan, monitor, stop)
             else:
                 train_async(plan, monitor, stop)

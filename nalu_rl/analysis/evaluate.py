@@ -15,15 +15,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nalu_rl import runs
 from nalu_rl.analysis.text import show
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
 from nalu_rl.evaluation.engine import evaluate
 from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, HORIZON_LEVELS, horizon_key, run_measures
+from nalu_rl.runs.layout import CSV_FILE, FIGURE_FILE, RESULT_FILE
 
-RESULT_FILE = "extrapolation.json"
-CSV_FILE = "extrapolation.csv"
-FIGURE_FILE = "extrapolation.png"
 REQUIRED_KEYS = (
     "T", "episodes", "success_rate", "success_ci95", "mean_reward",
     "arrival_rate", "mean_arrival_time", "timing_mae",
@@ -139,7 +138,6 @@ def evaluate_run(
     (``latest``, the final weights, or ``best``, chosen by the training range) and at how many frames. FileNotFoundError for a missing run folder,
     ValueError for bad arguments or a damaged run.
     """
-    from nalu_rl.agents import loading, runs
     from nalu_rl.analysis import plots
     from nalu_rl.analysis.t_values import resolve_t_values
 
@@ -149,7 +147,7 @@ def evaluate_run(
     check_int("seed", seed)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
-    agent = loading.load_agent(run_dir, device=device, checkpoint=checkpoint)
+    agent = runs.load_agent(run_dir, device=device, checkpoint=checkpoint)
     config = dict(getattr(agent, "config", None) or {})
     env = dict(config.get("env") or {})
     train_range = tuple(env.get("t_range") or DEFAULT_TRAIN_RANGE)

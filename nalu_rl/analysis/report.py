@@ -31,7 +31,6 @@ past the training range (a T list, or T > 60), the figures put T on a log axis.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 import warnings
@@ -41,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.analysis import paper, report_tables, training_curves
 from nalu_rl.analysis.evaluate import RESULT_FILE, read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
@@ -320,10 +319,10 @@ def provenance_warnings(run_dirs: Sequence[Path]) -> list[str]:
     seen: dict[str, dict[str, list[str]]] = {}
     for run_dir in run_dirs:
         try:  # provenance alone is read: runs.read_config would refuse a folder for fields this does not need
-            config = json.loads((Path(run_dir) / runs.CONFIG_FILE).read_text())
+            config = runs.read_json(Path(run_dir))
         except (OSError, ValueError):
             continue
-        prov = config.get("provenance") if isinstance(config, dict) else None
+        prov = config.get("provenance")
         if not isinstance(prov, dict) or not isinstance(prov.get("kernels"), dict):
             continue
         kernels = prov["kernels"]

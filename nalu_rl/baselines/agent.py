@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.agents.checkpoint import ZIP_MAGIC
 from nalu_rl.baselines.run_folder import AGENT_NAME, MODEL_FILE, checkpoint_path, model_path
 from nalu_rl.baselines.sb3 import require_sb3
@@ -93,8 +93,8 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
 
     run_dir = Path(run_dir)
     config = runs.read_config(run_dir)
-    if config.get("agent") != AGENT_NAME:
-        raise ValueError(f"{run_dir} is not a RecurrentPPO baseline run (agent {config.get('agent')!r})")
+    if config.agent != AGENT_NAME:
+        raise ValueError(f"{run_dir} is not a RecurrentPPO baseline run (agent {config.agent!r})")
     path = next((p for p in (model_path(run_dir), checkpoint_path(run_dir)) if p.is_file()), None)
     if path is None:
         raise FileNotFoundError(f"no trained model in {run_dir}: {MODEL_FILE} not found")
@@ -108,4 +108,4 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
             f"{path} is not a readable RecurrentPPO model ({_unreadable(path, err)}); delete it and rerun "
             f"nalu-rl baseline --resume --out {run_dir} to train on from the latest checkpoint (or afresh)"
         ) from None
-    return SB3Agent(model, config, dev)
+    return SB3Agent(model, config.to_json(), dev)

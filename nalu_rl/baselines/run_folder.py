@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.common import files
 
 AGENT_NAME = "recurrent_ppo"
@@ -29,9 +29,8 @@ def is_finished(run_dir: Path) -> bool:
     """Whether the baseline in ``run_dir`` trained all its frames (``model.zip`` and ``training.json`` agree)."""
     run_dir = Path(run_dir)
     try:
-        config = json.loads((run_dir / runs.CONFIG_FILE).read_text())
         done = json.loads((run_dir / TRAINING_FILE).read_text())["frames_done"]
-        return model_path(run_dir).is_file() and int(done) >= int(config["frames"])
+        return model_path(run_dir).is_file() and int(done) >= runs.read_config(run_dir).frames
     except (OSError, ValueError, KeyError, TypeError):
         return False
 

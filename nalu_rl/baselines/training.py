@@ -11,8 +11,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nalu_rl import __version__
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.baselines.callbacks import make_callback
 from nalu_rl.baselines.hyperparameters import DEFAULT_FRAMES, model_kwargs, resolve_hyperparameters
 from nalu_rl.baselines.run_folder import (
@@ -30,6 +29,8 @@ from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
 from nalu_rl.common.signals import StopSignals
 from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
+from nalu_rl.envs.rules import Config as EnvConfig
+from nalu_rl.version import __version__
 
 
 class BaselineInterrupted(KeyboardInterrupt):
@@ -75,12 +76,12 @@ def train_recurrent_ppo(
     if resume:
         config, start_from = _prepare_resume(run_dir, env, frames, seed, device, overrides)
         run_dir = Path(run_dir)
-        params = resolve_hyperparameters(config["agent_config"])
+        params = resolve_hyperparameters(dict(config.agent_config))
     else:
         config = _new_config(env, frames, seed, device, overrides)
-        params = config["agent_config"]
-        run_dir = Path(run_dir) if run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{AGENT_NAME}-{config['env_preset']}-s{config['seed']}"
-        if (run_dir / runs.CONFIG_FILE).exists():
+        params = dict(config.agent_config)
+        run_dir = Path(run_dir) if run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{AGENT_NAME}-{config.env_preset}-s{config.seed}"
+        if runs.is_run_folder(run_dir):
             raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
         if run_dir.exists() and not run_dir.is_dir():
             raise ValueError(f"run folder {run_dir} exists and is not a folder")
@@ -101,51 +102,40 @@ def train_recurrent_ppo(
 
 
 def _new_config(env: str | None, frames: int | None, seed: int | None, device: str | None,
-                overrides: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+                overrides: dict[str, Any] | None) -> runs.RunConfig:  # fmt: skip
     """The ``config.json`` of a new run. ``core``, ``mode``, ``workers`` and ``envs_per_worker`` are
-    the keys :func:`nalu_rl.agents.runs.read_config` requires, filled with what SB3 does: one
+    the keys :func:`nalu_rl.runs.read_config` requires, filled with what SB3 does: one
     process stepping ``n_envs`` environments in lockstep."""
     env_name, env_kwargs = env_kwargs_from_preset(env if env is not None else DEFAULT_PRESET)
     seed = check_int("seed", 0 if seed is None else seed)
     frames = check_int("frames", DEFAULT_FRAMES if frames is None else frames)
     params = resolve_hyperparameters(overrides)
-    return {
-        "agent": AGENT_NAME,
-        "algo": ALGOS[0],
-        "core": "sb3_lstm",
-        "agent_config": params,
-        "env_preset": env_name,
-        "env": env_kwargs,
-        "seed": seed,
-        "frames": frames,
-        "mode": "sync",
-        "workers": 1,
-        "envs_per_worker": params["n_envs"],
-        "device": str(resolve_device(device or "cpu")),
-        "version": __version__,
-        "library": library_versions(),
-        **runs.with_provenance({}),
-    }
+    config = runs.RunConfig(
+        agent=AGENT_NAME, core="sb3_lstm", agent_config=params, env_preset=env_name, env=EnvConfig.from_dict(env_kwargs),
+        seed=seed, frames=frames, mode="sync", workers=1, envs_per_worker=params["n_envs"],
+        device=str(resolve_device(device or "cpu")), version=__version__,
+        extra={"algo": ALGOS[0], "library": library_versions()},
+    )  # fmt: skip
+    return runs.with_provenance(config)
 
 
-def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict[str, Any], Path | None]:
+def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[runs.RunConfig, Path | None]:
     """The run's config updated for this session, and the model to continue from (None: none was saved)."""
     if run_dir is None:
         raise ValueError("--resume needs the run folder (--out)")
     run_dir = Path(run_dir)
-    config = dict(runs.read_config(run_dir))
-    if config.get("agent") != AGENT_NAME:
-        raise ValueError(f"{run_dir} is not a RecurrentPPO baseline run (agent {config.get('agent')!r})")
+    config = runs.read_config(run_dir)
+    if config.agent != AGENT_NAME:
+        raise ValueError(f"{run_dir} is not a RecurrentPPO baseline run (agent {config.agent!r})")
     for key, given in (("env_preset", env), ("seed", seed)):
-        if given is not None and given != config[key]:
-            raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {config[key]!r}")
+        if given is not None and given != getattr(config, key):
+            raise ValueError(f"cannot resume {run_dir} with {key} {given!r}: the run was started with {getattr(config, key)!r}")
     if overrides:
         raise ValueError("hyper-parameters cannot be changed on --resume; start a new run instead")
     if frames is not None:
-        config["frames"] = check_int("frames", frames)
+        config = config.replace(frames=check_int("frames", frames))
     if device is not None:
-        config["device"] = str(resolve_device(device))
-    config["version"] = __version__
+        config = config.replace(device=str(resolve_device(device)))
     config = runs.with_resume(config, __version__)
     path = next((p for p in (checkpoint_path(run_dir), model_path(run_dir)) if p.is_file()), None)
     if path is None:
@@ -154,27 +144,27 @@ def _prepare_resume(run_dir, env, frames, seed, device, overrides) -> tuple[dict
     return config, path
 
 
-def _train(run_dir: Path, config: dict[str, Any], params: dict[str, Any], start_from: Path | None, progress: bool,
+def _train(run_dir: Path, config: runs.RunConfig, params: dict[str, Any], start_from: Path | None, progress: bool,
            checkpoint_every: int) -> Path:  # fmt: skip
     from sb3_contrib import RecurrentPPO
 
     tensorboard_log = str(run_dir / runs.TENSORBOARD_DIR)
-    vec_env = make_vec_env(config["env"], params["n_envs"], config["seed"])
+    vec_env = make_vec_env(config.env.to_dict(), params["n_envs"], config.seed)
     if start_from is None:
         model = RecurrentPPO(
-            "MultiInputLstmPolicy", vec_env, seed=config["seed"], device=config["device"], verbose=0,
+            "MultiInputLstmPolicy", vec_env, seed=config.seed, device=config.device, verbose=0,
             tensorboard_log=tensorboard_log, **model_kwargs(params),
         )  # fmt: skip
     else:
-        model = RecurrentPPO.load(start_from, env=vec_env, device=config["device"], tensorboard_log=tensorboard_log)
+        model = RecurrentPPO.load(start_from, env=vec_env, device=config.device, tensorboard_log=tensorboard_log)
     done_before = int(model.num_timesteps)
-    remaining = config["frames"] - done_before
+    remaining = config.frames - done_before
     started = time.perf_counter()
     stopped = None
     if remaining > 0:
         # Every signal only asks to stop: learn() returns at the callback's next step, and the checkpoint follows.
         with StopSignals(second_interrupts=False) as stop:
-            callback = make_callback(checkpoint_path(run_dir), checkpoint_every, config["frames"], done_before, progress, stop)
+            callback = make_callback(checkpoint_path(run_dir), checkpoint_every, config.frames, done_before, progress, stop)
             try:
                 model.learn(remaining, callback=callback, tb_log_name=TB_NAME, reset_num_timesteps=start_from is None)
             finally:

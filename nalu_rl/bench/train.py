@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from nalu_rl import runs
 from nalu_rl.common import files
 from nalu_rl.common.checks import MAX_FRAMES, int_type
 from nalu_rl.common.renamed import add_renamed
@@ -117,7 +118,7 @@ def _time_nalu_train(
         start = time.perf_counter()
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - start
-        done = torch.load(run_dir / "checkpoints" / "latest.pt", weights_only=True)["frames"]
+        done = torch.load(runs.latest_checkpoint(run_dir), weights_only=True)["frames"]
     return done, wall
 
 

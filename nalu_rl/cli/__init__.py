@@ -16,11 +16,11 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from nalu_rl import __version__
 from nalu_rl.cli import commands
 from nalu_rl.common import kernels
 from nalu_rl.common.locks import FolderBusy
 from nalu_rl.common.signals import loud_again
+from nalu_rl.version import __version__
 
 
 class UsageError(Exception):

@@ -15,8 +15,8 @@ damaged folder, a diverged loss, a crashed process) becomes a ``failed`` record 
 error, its traceback goes to ``OUT/sweep.json``, and the other runs carry on.
 
 The modules, in the order a sweep uses them: :mod:`~nalu_rl.sweep.plan` (one
-:class:`~nalu_rl.sweep.spec.RunSpec` per run; :mod:`~nalu_rl.sweep.kinds` holds what differs
-between our agents and the peer), :mod:`~nalu_rl.sweep.status` (what is left to do),
+:class:`~nalu_rl.sweep.spec.RunSpec` per run; its kind, from :mod:`nalu_rl.runs.kinds`, holds what
+differs between our agents and the peer), :mod:`~nalu_rl.sweep.status` (what is left to do),
 :mod:`~nalu_rl.sweep.local` and :mod:`~nalu_rl.sweep.ray_tasks` (the two backends, see
 :mod:`~nalu_rl.sweep.backend`), :mod:`~nalu_rl.sweep.worker` (one run where a backend runs it),
 :mod:`~nalu_rl.sweep.summary` (the records and ``sweep.json``), :mod:`~nalu_rl.sweep.driver`
@@ -25,7 +25,6 @@ between our agents and the peer), :mod:`~nalu_rl.sweep.status` (what is left to 
 
 from nalu_rl.sweep.backend import STOP_GRACE_S, Backend, SweepInterrupted
 from nalu_rl.sweep.driver import run_sweep
-from nalu_rl.sweep.kinds import OurAgent, RecurrentPPOPeer, RunKind, baseline_names
 from nalu_rl.sweep.local import LocalPool
 from nalu_rl.sweep.plan import SweepOptions, plan_runs
 from nalu_rl.sweep.ray_tasks import RAY_HINT, RayTasks
@@ -35,7 +34,7 @@ from nalu_rl.sweep.summary import RECORD_KEYS, STATUSES, SUMMARY_FILE, format_re
 from nalu_rl.sweep.worker import run_one
 
 __all__ = [
-    "Backend", "LocalPool", "OurAgent", "RAY_HINT", "RECORD_KEYS", "RayTasks", "RecurrentPPOPeer", "RunKind", "RunSpec",
-    "STATUSES", "STOP_GRACE_S", "SUMMARY_FILE", "SweepInterrupted", "SweepOptions", "baseline_names", "format_record",
+    "Backend", "LocalPool", "RAY_HINT", "RECORD_KEYS", "RayTasks", "RunSpec",
+    "STATUSES", "STOP_GRACE_S", "SUMMARY_FILE", "SweepInterrupted", "SweepOptions", "format_record",
     "plan_runs", "run_name", "run_one", "run_sweep", "status_of",
 ]  # fmt: skip

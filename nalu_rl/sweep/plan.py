@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nalu_rl.agents.kind import RUN_OPTIONS
 from nalu_rl.common.checks import check_int
-from nalu_rl.sweep.kinds import RUN_OPTIONS, kind_of
+from nalu_rl.runs.kinds import kind_of
 from nalu_rl.sweep.spec import RunSpec, run_name
 
 TRAIN_OPTIONS = (*RUN_OPTIONS, "overrides")

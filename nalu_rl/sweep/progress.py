@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from nalu_rl.agents import runs
+from nalu_rl import runs
 from nalu_rl.sweep.summary import format_record
 
 WATCH_S = 2.0  # how often the bar reads the frames of the runs under way

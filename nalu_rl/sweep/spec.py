@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from nalu_rl.sweep.kinds import RunKind
+from nalu_rl.runs.kinds import RunKind, TrainJob
 
 
 def agent_label(agent: str) -> str:
@@ -39,6 +38,12 @@ class RunSpec:
     cpus: int = 1
     gpus: float | None = None  # what a Ray task asks for on a CUDA device (None: 1)
     threads: int = 1  # torch threads, set by the backend
+
+    @property
+    def job(self) -> TrainJob:
+        """What its kind trains."""
+        return TrainJob(run_dir=Path(self.run_dir), agent=self.agent, env=self.env, seed=self.seed, frames=self.frames,
+                        device=self.device, threads=self.threads, options=self.options)  # fmt: skip
 
     @property
     def t_min(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nalu_rl.analysis.evaluate import RESULT_FILE
+from nalu_rl import runs
 from nalu_rl.sweep.spec import RunSpec, agent_label
 
 
@@ -15,7 +15,7 @@ def status_of(spec: RunSpec) -> str:
     ValueError when the folder holds another run or an unreadable ``config.json``.
     """
     run_dir = Path(spec.run_dir)
-    if not (run_dir / "config.json").exists():
+    if not runs.is_run_folder(run_dir):
         return "new"
     check_identity(spec)
     done, configured = spec.kind.trained_frames(run_dir)
@@ -27,13 +27,7 @@ def status_of(spec: RunSpec) -> str:
 
 def check_identity(spec: RunSpec) -> None:
     """A run folder that already exists must hold this very run (agent, seed, environment)."""
-    path = Path(spec.run_dir) / "config.json"
-    try:
-        config = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"unreadable {path}: {err}") from None
-    if not isinstance(config, dict):
-        raise ValueError(f"{path} is not a run config")
+    config = runs.read_json(Path(spec.run_dir))
     want = {"agent": agent_label(spec.agent), "seed": spec.seed, "env_preset": spec.env_preset}
     for key, value in want.items():
         if config.get(key) != value:
@@ -45,7 +39,7 @@ def check_identity(spec: RunSpec) -> None:
 def evaluation_current(spec: RunSpec) -> bool:
     """Whether ``extrapolation.json`` exists and covers exactly the requested T and episodes."""
     try:
-        doc = json.loads((Path(spec.run_dir) / RESULT_FILE).read_text())
+        doc = json.loads((Path(spec.run_dir) / runs.RESULT_FILE).read_text())
         results = doc["results"]
         return (
             doc.get("policy") == "greedy"

@@ -9,6 +9,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from nalu_rl import runs
 from nalu_rl.sweep.spec import RunSpec
 from nalu_rl.sweep.status import status_of
 from nalu_rl.sweep.summary import error_text, fill_results, new_record
@@ -28,9 +29,9 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
         if state in ("new", "train"):
             resume = state == "train" and spec.kind.has_checkpoint(Path(spec.run_dir))
             if state == "train" and not resume:  # stopped before its first checkpoint: start again
-                (Path(spec.run_dir) / "config.json").unlink()
+                (Path(spec.run_dir) / runs.CONFIG_FILE).unlink()
             t0 = time.perf_counter()
-            spec.kind.train(spec, resume)
+            spec.kind.train(spec.job, resume)
             record.update(trained=True, resumed=resume, train_seconds=round(time.perf_counter() - t0, 3))
         if state != "done":
             t0 = time.perf_counter()

@@ -119,14 +119,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check_presets(agents: list[str], env: str) -> None:
-    from nalu_rl.agents.config import load_preset
     from nalu_rl.cli import UsageError
     from nalu_rl.presets import PresetError
-    from nalu_rl.sweep.kinds import OurAgent, kind_of
+    from nalu_rl.runs import kind_of
 
     for agent in agents:
         try:
-            if isinstance(kind_of(agent), OurAgent):
-                load_preset(agent, env=env)
+            kind_of(agent).plan_cpus(agent, env, {})  # checks the preset (our agents) before anything runs
         except (PresetError, ValueError) as err:
             raise UsageError(str(err)) from None

@@ -44,9 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.agents.config import parse_override
     from nalu_rl.agents.planning import frames_warning
-    from nalu_rl.agents.runs import latest_checkpoint
     from nalu_rl.agents.trainer import TrainingInterrupted, TrainRequest, WorkerError, prepare
     from nalu_rl.agents.trainer import run as run_plan
+    from nalu_rl.runs import latest_checkpoint
 
     try:
         overrides = dict(parse_override(item) for item in args.set)
@@ -62,14 +62,14 @@ def run(args: argparse.Namespace) -> int:
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
     for note in plan.notes:
         print(f"nalu-rl train: {note}", file=sys.stderr)
-    low = frames_warning(args.agent, c["frames"], args.env) if args.agent is not None else None
+    low = frames_warning(args.agent, c.frames, args.env) if args.agent is not None else None
     if low:
         print(f"nalu-rl train: {low}", file=sys.stderr)
     def announce() -> None:
         print(
-            f"{'resuming' if plan.checkpoint else 'training'} {c['agent']} on {c['env_preset']} ({c['env']['obs_mode']}) "
-            f"from {start:,} to {c['frames']:,} frames: {c['mode']}, {c['workers']} x {c['envs_per_worker']} envs "
-            f"on {c['device']}; run folder {plan.run_dir}",
+            f"{'resuming' if plan.checkpoint else 'training'} {c.agent} on {c.env_preset} ({c.env.obs_mode}) "
+            f"from {start:,} to {c.frames:,} frames: {c.mode}, {c.workers} x {c.envs_per_worker} envs "
+            f"on {c.device}; run folder {plan.run_dir}",
             file=sys.stderr,
         )
 
