@@ -38,7 +38,7 @@ def test_sb3_check_env(obs_mode):
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        # SPEC §3 fixes grid observations as float32 (2, N, N) planes in [0, 1]; SB3 advises uint8
+        # The README's environment table fixes grid observations as float32 (2, N, N) planes in [0, 1]; SB3 advises uint8
         # in [0, 255] for image-shaped boxes and flattens other ones, which is what we want here.
         # (and 36x36 for its CnnPolicy). Only this image advice passes, and only in grid mode.
         if obs_mode == "grid":

@@ -1,4 +1,4 @@
-"""Every rule of SPEC §3, as explicit scenarios on the single and the batched environment."""
+"""Every rule of the environment (README, "The environment"; nalu_rl/envs/rules.py), as explicit scenarios on the single and the batched environment."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from nalu_rl.analysis import evaluate as ev
+from nalu_rl.analysis import results as rs
 from nalu_rl.cli import main
 from nalu_rl.common.intervals import wilson_interval
 from nalu_rl.evaluation import engine, measures
@@ -73,7 +74,7 @@ def test_perfect_timer_succeeds_for_every_t():
         assert r["mean_reward"] == 1.0 and r["arrival_rate"] == 1.0
         assert r["mean_arrival_time"] == r["T"] and r["timing_mae"] == 0.0
         assert r["success_ci95"] == [round(v, 6) for v in wilson_interval(50, 50)]
-    doc = ev.summarize(results, agent="scripted", seed=0, train_range=(5, 12), sample=False)
+    doc = rs.summarize(results, agent="scripted", seed=0, train_range=(5, 12), sample=False)
     assert doc["horizon_90"] == doc["horizon_50"] == 30  # censored at the top of the evaluated range
 
 
@@ -84,7 +85,7 @@ def test_saturating_counter_has_its_cap_as_horizon():
     assert all(by_t[t]["success_rate"] == 0.0 for t in range(18, 26))
     assert all(by_t[t]["mean_arrival_time"] == 17.0 and by_t[t]["timing_mae"] == t - 17 for t in range(18, 26))
     assert all(by_t[t]["mean_reward"] == -1.0 and by_t[t]["arrival_rate"] == 1.0 for t in range(18, 26))
-    doc = ev.summarize(results, agent="capped", seed=3, train_range=(5, 12), sample=False)
+    doc = rs.summarize(results, agent="capped", seed=3, train_range=(5, 12), sample=False)
     assert (doc["horizon_90"], doc["horizon_50"]) == (17, 17)
 
 
@@ -204,12 +205,12 @@ def test_evaluate_run_writes_json_csv_png_and_tensorboard(scripted_run):
     assert (doc["horizon_90"], doc["horizon_50"]) == (15, 15)
     assert [r["T"] for r in doc["results"]] == list(range(1, 21))
     for r in doc["results"]:
-        assert list(r) == list(ev.RESULT_KEYS)
+        assert list(r) == list(rs.RESULT_KEYS)
         assert isinstance(r["success_ci95"], list) and len(r["success_ci95"]) == 2
         assert r["episodes"] == 25
     with open(scripted_run / "extrapolation.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert tuple(rows[0]) == ev.CSV_COLUMNS and len(rows) == 20
+    assert tuple(rows[0]) == rs.CSV_COLUMNS and len(rows) == 20
     assert rows[15]["T"] == "16" and rows[15]["success_rate"] == "0.0" and rows[15]["mean_arrival_time"] == "15.0"
     png = (scripted_run / "extrapolation.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -224,7 +225,7 @@ def test_evaluate_run_writes_json_csv_png_and_tensorboard(scripted_run):
     table = acc.Tensors("extrapolation/greedy/per_T/text_summary")[0].tensor_proto.string_val[0].decode()
     assert table.splitlines()[2].startswith("| 1 |") and len(table.splitlines()) == 2 + 20
     assert "extrapolation/greedy/figure" in acc.Tags()["images"]
-    assert ev.read_result(scripted_run) == doc
+    assert rs.read_result(scripted_run) == doc
 
 
 def test_eval_cli(scripted_run, capsys):

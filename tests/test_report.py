@@ -9,6 +9,7 @@ import pytest
 
 from nalu_rl.analysis import evaluate as ev
 from nalu_rl.analysis import report as rp
+from nalu_rl.analysis import results as rs
 from nalu_rl.cli import main
 from nalu_rl.common import files
 from nalu_rl.common.intervals import wilson_interval
@@ -33,7 +34,7 @@ def fake_run(
              "mean_reward": 2 * wins / episodes - 1, "arrival_rate": 1.0, "mean_arrival_time": arrival,
              "timing_mae": abs(arrival - t), "paper_reward": max(-1.0, 1 - 0.15 * abs(arrival - t))}  # fmt: skip
         )
-    doc = ev.summarize(results, agent=agent, seed=seed, train_range=(5, 12), sample=False)
+    doc = rs.summarize(results, agent=agent, seed=seed, train_range=(5, 12), sample=False)
     run = root / f"{agent}-s{seed}"
     run.mkdir(parents=True)
     (run / "config.json").write_text(json.dumps({"agent": agent, "seed": seed}))
@@ -79,7 +80,7 @@ def test_report_writes_figures_markdown_summary_and_tensorboard(sweep):
 
 
 def test_aggregate_band_is_a_bootstrap_over_seeds_or_wilson_for_one_seed(tmp_path):
-    docs = [ev.read_result(fake_run(tmp_path, "lstm", s, cap)) for s, cap in enumerate([12, 14])]
+    docs = [rs.read_result(fake_run(tmp_path, "lstm", s, cap)) for s, cap in enumerate([12, 14])]
     g = rp.aggregate(docs)["lstm"]
     i = list(g["T"]).index(13)  # rates 0 and 1: bootstrap means 0, 0.5 or 1 -> the band spans [0, 1]
     assert g["mean"][i] == 0.5 and (g["lo"][i], g["hi"][i]) == (0.0, 1.0)
@@ -116,7 +117,7 @@ def test_the_paper_measure_in_summary_and_markdown(sweep):
 
 def test_sampled_runs_form_their_own_group(tmp_path):
     run = fake_run(tmp_path, "lstm", 0, 12)
-    doc = ev.read_result(run)
+    doc = rs.read_result(run)
     doc["policy"] = "sampled"
     other = tmp_path / "lstm-s0-sampled"
     other.mkdir()

@@ -141,9 +141,11 @@ def load_preset(
     ``env``. Overrides win over it.
     """
     from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
+    from nalu_rl.envs.rules import Config
 
     name, table = presets.load("agents", name_or_path)
     table = dict(table)
+    _display(name, table.pop("display", {}))
     run = dict(table.pop("run", {}))
     pixels = dict(table.pop("pixels", {}))
     unknown_run = set(run) - set(RUN_KEYS)
@@ -155,7 +157,7 @@ def load_preset(
     if env is None:
         env = overrides.get("env", run.get("env", DEFAULT_PRESET))
     pixel_hyper = {k: v for k, v in pixels.items() if k not in RUN_KEYS}
-    on_pixels = env_kwargs_from_preset(env)[1].get("obs_mode", "pixels") == "pixels"
+    on_pixels = Config.from_dict(env_kwargs_from_preset(env)[1]).obs_mode == "pixels"
     for key, value in ({**pixels, **overrides} if on_pixels else overrides).items():
         (run if key in RUN_KEYS else table)[key] = value
     try:
@@ -164,6 +166,19 @@ def load_preset(
     except (TypeError, ValueError) as err:
         raise presets.PresetError(f"agent preset {name!r}: {err}") from None
     return name, config, run
+
+
+def preset_display(name_or_path: str) -> runs.Display:
+    """How figures name and colour an agent preset: its ``[display]`` table (``label``, ``color``), else its name."""
+    name, table = presets.load("agents", name_or_path)
+    return _display(name, table.get("display", {}))
+
+
+def _display(name: str, table: Any) -> runs.Display:
+    allowed = {"label": str, "color": str}
+    if not isinstance(table, dict) or set(table) - set(allowed) or not all(isinstance(v, str) for v in table.values()):
+        raise presets.PresetError(f"agent preset {name!r}: [display] takes label and color, both text; got {table!r}")
+    return runs.Display(label=table.get("label", name), color=table.get("color"))
 
 
 def parse_override(text: str) -> tuple[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl import runs
-from nalu_rl.runs.kinds import RunKind, TrainJob
+from nalu_rl.runs.kinds import Display, RunKind, TrainJob
 
 RUN_OPTIONS = ("mode", "workers", "envs_per_worker", "eval_every")  # the train options that are run settings, not hyper-parameters
 
@@ -51,3 +51,8 @@ class PresetAgent(RunKind):
         from nalu_rl.agents.loading import load_preset_agent
 
         return load_preset_agent(run_dir, device, checkpoint)
+
+    def display(self, agent: str) -> Display:
+        from nalu_rl.agents.config import preset_display
+
+        return preset_display(agent)

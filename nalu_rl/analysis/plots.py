@@ -16,22 +16,27 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
+from nalu_rl import runs
 from nalu_rl.analysis import paper
 from nalu_rl.analysis.t_values import is_contiguous
 from nalu_rl.common import files
 from nalu_rl.evaluation.measures import HORIZON_LEVELS, REWARD_HORIZON_LEVEL, horizon_key
 
 PAPER_HORIZONS = paper.HORIZONS
-_COLORS = {"lstm": "tab:blue", "lstm_nac": "tab:orange", "lstm_nac_input": "tab:brown", "lstm_nac_acc": "tab:pink",
-           "lstm_nau": "tab:green", "gru": "tab:purple", "recurrent_ppo": "tab:gray", "lstm_countdown": "tab:red",
-           "lstm_clock": "tab:olive"}  # fmt: skip
-_SPARE = ("tab:cyan", "black", "gold")
+_SPARE = ("tab:cyan", "black", "gold")  # for agents whose preset names no colour
 LOG_ABOVE = 60  # evaluated T beyond this (or with gaps) put T on a log axis
 _HORIZON_STYLES = dict(zip(HORIZON_LEVELS, ("-", ":")))
 
 
 def color(agent: str, index: int = 0) -> str:
-    return _COLORS.get(agent, _SPARE[index % len(_SPARE)])
+    """The agent's colour from its preset's ``[display]`` table, else a spare one by its place in the figure."""
+    return runs.display_of(agent).color or _SPARE[index % len(_SPARE)]
+
+
+def label(agent: str) -> str:
+    """The agent as a legend names it: its preset's label, with the name a command line takes."""
+    text = runs.display_of(agent).label
+    return agent if text == agent else f"{text} [{agent}]"
 
 
 def _shade_training(ax, train_range: Sequence[int]) -> None:
@@ -175,8 +180,8 @@ def combined_figure(groups: dict[str, dict[str, Any]], train_range: Sequence[int
     draw_arrival(ax2, groups, train_range, legend=False)
     labelled: dict[str, Any] = {}
     for ax in (ax0, ax1, ax2):
-        for handle, label in zip(*ax.get_legend_handles_labels()):
-            labelled.setdefault(label, handle)
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            labelled.setdefault(text, handle)
     fig.legend(labelled.values(), labelled.keys(), loc="outside lower center", ncol=min(5, len(labelled)), fontsize=8)
     if not has_reward:
         ax0.text(0.5, 0.5, "no paper_reward in these results\n(evaluated before nalu-rl 0.3)", ha="center",
@@ -199,7 +204,7 @@ def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
         if n >= 2:
             ax.fill_between(g["T"], g["reward_lo"], g["reward_hi"], color=c, alpha=0.2, lw=0)
             _seed_lines(ax, g, "paper_reward", c)
-        ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
+        ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{label(agent)} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, points) in enumerate(paper.FIGURE5.items()):
         t, r = zip(*sorted(points.items()))
         ax.plot(t, r, "x--", color=color(agent, i), ms=7, mew=2, lw=0.8, alpha=0.8,
@@ -238,7 +243,7 @@ def draw_success(ax, groups, train_range, legend: bool = True) -> None:
             ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
             _seed_lines(ax, g, "success_rate", c)
         n = g["seeds"]
-        ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{agent} (mean of {n} seed{'s' * (n != 1)})")
+        ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{label(agent)} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
         ax.axvline(h, color=color(agent, i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
     _thresholds(ax)
@@ -257,7 +262,7 @@ def draw_arrival(ax, groups, train_range, legend: bool = True) -> None:
         c = color(agent, i)
         if g["seeds"] >= 2:
             ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
-        ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=agent)
+        ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=label(agent))
     if legend:
         _legend(ax)
     ax.set_title("does it count? mean arrival time vs instructed T (band: seed range)", fontsize=10)

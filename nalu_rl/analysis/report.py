@@ -42,11 +42,12 @@ import numpy as np
 
 from nalu_rl import runs
 from nalu_rl.analysis import paper, report_tables, training_curves
-from nalu_rl.analysis.evaluate import RESULT_FILE, read_result
+from nalu_rl.analysis.results import read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
 from nalu_rl.common import files as atomic
 from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, HORIZON_LEVELS, REWARD_HORIZON_FROM, horizon_key, run_measures
+from nalu_rl.runs.layout import RESULT_FILE
 
 REPORT_FILE = "report.md"
 SUMMARY_FILE = "summary.json"

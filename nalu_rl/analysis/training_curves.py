@@ -194,11 +194,11 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
     """Two panels against frames: reward over 13..20 and success over 8..12; per seed a thin line, the mean with its band."""
     from matplotlib.figure import Figure
 
-    from nalu_rl.analysis.plots import color
+    from nalu_rl.analysis.plots import color, label
 
     fig = Figure(figsize=(13, 4.6), layout="constrained")
     axes = fig.subplots(1, len(PANELS))
-    for ax, (key, label) in zip(axes, PANELS):
+    for ax, (key, title) in zip(axes, PANELS):
         for i, (agent, runs) in enumerate(by_agent.items()):
             c = color(agent, i)
             for run in runs:
@@ -207,7 +207,7 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
             s = summary[agent]
             x = np.array(s["frames"]) / 1e6
             what = f"mean of {len(runs)} seeds, 95% CI" if len(runs) > 1 else "1 seed"
-            ax.plot(x, s[key]["mean"], color=c, lw=2.2, label=f"{agent} ({what}; thin: each seed)")
+            ax.plot(x, s[key]["mean"], color=c, lw=2.2, label=f"{label(agent)} ({what}; thin: each seed)")
             if len(runs) > 1:
                 ax.fill_between(x, s[key]["ci95_lo"], s[key]["ci95_hi"], color=c, alpha=0.18, lw=0)
         ax.set_ylim(top=1.02)
@@ -216,7 +216,7 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
         if key == "success_8_12":
             ax.axhline(MASTERY_LEVEL, color="0.4", ls="--", lw=0.8, label=f"mastery: ≥ {MASTERY_LEVEL} at every T (per seed)")
         ax.set_xlabel("training frames (millions)")
-        ax.set_title(label, fontsize=10)
+        ax.set_title(title, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("value at each in-training evaluation")
     handles, labels = axes[-1].get_legend_handles_labels()

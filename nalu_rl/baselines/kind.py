@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl import runs
-from nalu_rl.runs.kinds import RunKind, TrainJob
+from nalu_rl.runs.kinds import Display, RunKind, TrainJob
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,9 @@ class RecurrentPPOPeer(RunKind):
             # the --set overrides name our agents' hyper-parameters: the peer keeps its own defaults
             train_recurrent_ppo(env=job.env, frames=job.frames, seed=job.seed, run_dir=Path(job.run_dir),
                                 device=job.device, progress=False, threads=job.threads)  # fmt: skip
+
+    def display(self, agent: str) -> Display:
+        return Display(label="RecurrentPPO (SB3)", color="tab:gray")
 
     def load(self, run_dir: Path, device: Any, checkpoint: str) -> Any:
         from nalu_rl.baselines.agent import load_sb3_agent

@@ -51,16 +51,16 @@ class TimedGridVecEnv(VectorEnv):
     def __init__(
         self,
         num_envs: int = 1,
-        size: int = 5,
-        t_range: tuple[int, int] = (5, 12),
-        obs_mode: str = "pixels",
+        size: int = rules.SIZE,
+        t_range: tuple[int, int] = rules.T_RANGE,
+        obs_mode: str = rules.OBS_MODE,
         time_limit: int | None = None,
         render_mode: str | None = None,
         device: str | torch.device = "cpu",
         check_actions: bool = True,
         copy: bool = True,
-        placement: str = "reachable",
-        reward: str = "exact",
+        placement: str = rules.PLACEMENT,
+        reward: str = rules.REWARD,
         timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
         self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)

@@ -32,6 +32,12 @@ REWARD_FAILURE = -1.0
 PLACEMENTS = ("reachable", "uniform")
 REWARDS = ("exact", "graded")
 TIMING_PENALTY = 0.15  # graded reward lost per step of earliness or lateness (the paper's Fig. 5)
+# The defaults of every environment (Config, TimedGridEnv, TimedGridVecEnv): the strict protocol on pixels.
+SIZE = 5
+T_RANGE = (5, 12)  # the paper's training range of instructions
+OBS_MODE = "pixels"
+PLACEMENT = "reachable"
+REWARD = "exact"
 
 IMAGE_SIZE = 56  # pixels per side, as in the paper
 # Upper bounds of what one machine can hold: the start-cell tables grow as N^4 (size 32: 1M pairs, built in a
@@ -65,23 +71,23 @@ class Config:
     folders' ``config.json`` (:meth:`to_dict` / :meth:`from_dict`) go through it.
     """
 
-    size: int = 5
-    t_range: tuple[int, int] = (5, 12)
-    obs_mode: str = "pixels"
+    size: int = SIZE
+    t_range: tuple[int, int] = T_RANGE
+    obs_mode: str = OBS_MODE
     time_limit: int | None = None
-    placement: str = "reachable"
-    reward: str = "exact"
+    placement: str = PLACEMENT
+    reward: str = REWARD
     timing_penalty: float = TIMING_PENALTY
 
     @classmethod
     def from_kwargs(
         cls,
-        size: int = 5,
-        t_range: tuple[int, int] | list[int] = (5, 12),
-        obs_mode: str = "pixels",
+        size: int = SIZE,
+        t_range: tuple[int, int] | list[int] = T_RANGE,
+        obs_mode: str = OBS_MODE,
         time_limit: int | None = None,
-        placement: str = "reachable",
-        reward: str = "exact",
+        placement: str = PLACEMENT,
+        reward: str = REWARD,
         timing_penalty: float = TIMING_PENALTY,
     ) -> Config:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 2 <= size <= MAX_SIZE:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-DEFAULT_TRAIN_RANGE = (5, 12)
+from nalu_rl.envs import rules
+
+DEFAULT_TRAIN_RANGE = rules.T_RANGE
 HORIZON_LEVELS = (0.9, 0.5)
 # The paper's own measure (its Fig. 5): the mean episode reward under its graded reward, with
 # the horizon read where it stays >= 0.7 from T = 8 (the lowest T at which every placement can
@@ -32,7 +34,7 @@ def rounded(x: float) -> float:
 
 
 def horizon(results: Sequence[dict[str, Any]], train_lo: int, q: float) -> int | None:
-    """The largest T' with success rate >= q for every T from ``train_lo`` up to T' (SPEC §5).
+    """The largest T' with success rate >= q for every T from ``train_lo`` up to T' (docs/RESULTS.md).
 
     None when ``train_lo`` itself falls short or was not evaluated; the scan stops at the first
     T that fails or is missing, and at the top of the evaluated range (the horizon may lie beyond).

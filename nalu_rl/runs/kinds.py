@@ -27,6 +27,14 @@ DEFAULT_KIND = "presets"
 
 
 @dataclass(frozen=True)
+class Display:
+    """How figures name and colour an agent: ``color`` is a Matplotlib colour, None for one of the spares."""
+
+    label: str
+    color: str | None = None
+
+
+@dataclass(frozen=True)
 class TrainJob:
     """One run to train into ``run_dir``: what a sweep hands to a kind."""
 
@@ -63,6 +71,10 @@ class RunKind(ABC):
     def load(self, run_dir: Path, device: Any, checkpoint: str) -> Any:
         """The agent of the run folder, with ``predict``, ``initial_state`` and ``config`` (see agents/policy.py)."""
 
+    def display(self, agent: str) -> Display:
+        """How figures name and colour ``agent``: by its name, in a spare colour, unless the kind knows better."""
+        return Display(label=agent)
+
 
 @functools.cache
 def kind_of(agent: str) -> RunKind:
@@ -71,6 +83,15 @@ def kind_of(agent: str) -> RunKind:
     if not found:
         raise RuntimeError(f"no {KINDS_GROUP} entry points: nalu-rl's installation is incomplete (pip install -e .)")
     return next(iter(found)).load()()
+
+
+@functools.cache
+def display_of(agent: str) -> Display:
+    """How figures name and colour ``agent``; its name and no colour when nothing (no preset) says otherwise."""
+    try:
+        return kind_of(agent).display(agent)
+    except (OSError, ValueError):  # a run of a preset file that is gone or was edited since: drawn all the same
+        return Display(label=agent)
 
 
 def load_agent(run_dir: str | Path, device: Any = "cpu", checkpoint: str = "latest") -> Any:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from nalu_rl.agents import load_agent
 from nalu_rl.agents.checkpoint import load_checkpoint
-from nalu_rl.analysis.evaluate import RESULT_FILE, evaluate_run
+from nalu_rl.analysis.evaluate import evaluate_run
 from nalu_rl.common import files
 from nalu_rl.common.signals import StopSignals
 from nalu_rl.evaluation.engine import evaluate
+from nalu_rl.runs import RESULT_FILE
 
 POLL_S = 0.5
 

@@ -43,9 +43,10 @@ def format_results(doc: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from nalu_rl.analysis.evaluate import CSV_FILE, FIGURE_FILE, RESULT_FILE, evaluate_run
+    from nalu_rl.analysis.evaluate import evaluate_run
     from nalu_rl.cli import UsageError
     from nalu_rl.common.errors import first_line
+    from nalu_rl.runs.layout import CSV_FILE, FIGURE_FILE, RESULT_FILE
 
     t_values = check_range(args)
     check_device(args.device)
