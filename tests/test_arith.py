@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from nalu_rl.analysis import arith
-from nalu_rl.analysis.arith import ArithConfig, StaticNet, epsilon_thresholds, format_table, run_benchmark
+from nalu_rl import arith
+from nalu_rl.arith import ArithConfig, StaticNet, epsilon_thresholds, format_table, run_benchmark
 from nalu_rl.cli import main
 
 

@@ -8,10 +8,10 @@ import pytest
 import torch
 from torch import nn
 
-from nalu_rl.analysis import arith
-from nalu_rl.analysis.arith import ArithConfig, RecurrentNet, epsilon_thresholds, run_benchmark
-from nalu_rl.analysis.arith_data import slice_sums
-from nalu_rl.analysis.arith_models import GRUCell, LSTMCell
+from nalu_rl import arith
+from nalu_rl.arith import ArithConfig, RecurrentNet, epsilon_thresholds, run_benchmark
+from nalu_rl.arith.data import slice_sums
+from nalu_rl.arith.models import GRUCell, LSTMCell
 from nalu_rl.cli import main
 
 QUICK = {"seeds": 1, "steps": 300, "eval_every": 50, "test_size": 200, "learning_rate": 0.01, "input_size": 10}

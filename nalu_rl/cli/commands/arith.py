@@ -23,9 +23,9 @@ def _int_flag(parser: argparse.ArgumentParser, flag: str, limit: str, default: i
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    from nalu_rl.analysis.arith import DEFAULT_MODELS, RECURRENT_MODELS, TASKS, ArithConfig
-    from nalu_rl.analysis.arith_data import TASK_DEFAULTS
-    from nalu_rl.analysis.arith_models import FEEDBACKS
+    from nalu_rl.arith import DEFAULT_MODELS, RECURRENT_MODELS, TASKS, ArithConfig
+    from nalu_rl.arith.data import TASK_DEFAULTS
+    from nalu_rl.arith.models import FEEDBACKS
 
     d = ArithConfig()
     static, recurrent = TASK_DEFAULTS["static"], TASK_DEFAULTS["recurrent"]
@@ -84,7 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from torch.utils.tensorboard import SummaryWriter
 
-    from nalu_rl.analysis.arith import REPORT_FILE, ArithConfig, format_side_by_side, format_table, run_benchmark, write_report
+    from nalu_rl.arith import REPORT_FILE, ArithConfig, format_side_by_side, format_table, run_benchmark, write_report
     from nalu_rl.cli import UsageError
     from nalu_rl.common.errors import first_line
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from nalu_rl.analysis.arith_models import DEFAULT_MODELS, FEEDBACKS, RECURRENT_MODELS, model_layers
+from nalu_rl.arith.models import DEFAULT_MODELS, FEEDBACKS, RECURRENT_MODELS, model_layers
 from nalu_rl.common.checks import check_int
 
 TASKS: dict[str, tuple[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]] = {

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 import torch
 from torch.func import functional_call, vmap
 
-from nalu_rl.analysis.arith_data import ArithConfig, ArithData, slice_sums, targets
-from nalu_rl.analysis.arith_models import RecurrentNet, StaticNet, stack_networks
+from nalu_rl.arith.data import ArithConfig, ArithData, slice_sums, targets
+from nalu_rl.arith.models import RecurrentNet, StaticNet, stack_networks
 from nalu_rl.common.intervals import wilson_interval
 from nalu_rl.nn import clip_weights_, sparsity_weight
 

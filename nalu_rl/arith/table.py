@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
-from nalu_rl.analysis.arith_data import TASKS
+from nalu_rl.arith.data import TASKS
 from nalu_rl.common import files
 
 REPORT_FILE = "arith.json"

@@ -26,9 +26,9 @@ All seeds of all tasks of one model train at once as a grid of independent netwo
 (``torch.func.vmap``): the losses are summed, so each network's gradient is its own and Adam,
 being elementwise, updates it exactly as if it were trained alone.
 
-The parts: :mod:`~nalu_rl.analysis.arith_data` (configuration, tasks, data, thresholds),
-:mod:`~nalu_rl.analysis.arith_models` (the networks), :mod:`~nalu_rl.analysis.arith_training`
-(the training loop and the scoring) and :mod:`~nalu_rl.analysis.arith_table` (table and JSON).
+The parts: :mod:`~nalu_rl.arith.data` (configuration, tasks, data, thresholds),
+:mod:`~nalu_rl.arith.models` (the networks), :mod:`~nalu_rl.arith.training`
+(the training loop and the scoring) and :mod:`~nalu_rl.arith.table` (table and JSON).
 """
 
 from __future__ import annotations
@@ -39,10 +39,10 @@ from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
-from nalu_rl.analysis.arith_data import TASKS, ArithConfig, ArithData, epsilon_thresholds, make_data
-from nalu_rl.analysis.arith_models import ACTIVATIONS, DEFAULT_MODELS, RECURRENT_MODELS, RecurrentNet, StaticNet, model_layers
-from nalu_rl.analysis.arith_table import RECURRENT_REPORT_FILE, REPORT_FILE, format_side_by_side, format_table, write_report
-from nalu_rl.analysis.arith_training import BEST_OF_LAST, cpu_settings, summarise, train_model
+from nalu_rl.arith.data import TASKS, ArithConfig, ArithData, epsilon_thresholds, make_data
+from nalu_rl.arith.models import ACTIVATIONS, DEFAULT_MODELS, RECURRENT_MODELS, RecurrentNet, StaticNet, model_layers
+from nalu_rl.arith.table import RECURRENT_REPORT_FILE, REPORT_FILE, format_side_by_side, format_table, write_report
+from nalu_rl.arith.training import BEST_OF_LAST, cpu_settings, summarise, train_model
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
