@@ -130,9 +130,15 @@ def test_evaluate_accepts_the_peer(baseline_run):
 def test_load_agent_dispatches_to_the_peer(baseline_run):
     """``nalu_rl.load_agent`` (hence eval, report, play) opens the baseline's run folder."""
     import nalu_rl
-    from nalu_rl.baselines import SB3Agent
+    from nalu_rl.baselines import SB3Agent, load_sb3_agent
 
-    assert isinstance(nalu_rl.load_agent(baseline_run), SB3Agent)
+    agent, direct = nalu_rl.load_agent(baseline_run), load_sb3_agent(baseline_run)
+    assert isinstance(agent, SB3Agent) and agent.config == direct.config and agent.config["agent"] == "recurrent_ppo"
+    env = gym.make("nalu_rl/TimedGrid-v0", **{**agent.config["env"], "t_range": tuple(agent.config["env"]["t_range"])})
+    obs, _ = env.reset(seed=3)
+    action, state = agent.predict(obs, deterministic=True)
+    expected, expected_state = direct.predict(obs, deterministic=True)  # the same weights, so the same greedy action
+    assert action == expected and np.array_equal(np.asarray(state), np.asarray(expected_state))
 
 
 def test_resume_extends_a_finished_run(tmp_path):

@@ -77,15 +77,9 @@ def share_optimizer_state(optimizer: torch.optim.Optimizer) -> list[dict[str, to
 def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     """Start the workers and watch them until the plan's frames, a stop signal or a worker's death."""
     cfg, config, ckpt = plan.agent_config, plan.config, plan.checkpoint
-    workers, total = config.workers, config.frames
-    torch.manual_seed(config.seed)
-    shared = ActorCritic(config.env, cfg)
-    optimizer = make_optimizer(shared.parameters(), cfg)
+    total = config.frames
+    shared, optimizer = _shared_network(plan)
     start, start_updates = (ckpt["frames"], ckpt["updates"]) if ckpt else (0, 0)
-    if ckpt:
-        shared.load_state_dict(ckpt["model"])
-        optimizer.load_state_dict(ckpt["optimizer"])
-    shared.share_memory()
     optimizer_state = share_optimizer_state(optimizer)
     evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
     checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config.core, evaluation.elapsed)
@@ -103,18 +97,10 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
     frames, updates = ctx.Value("q", start), ctx.Value("q", start_updates)
     stop_event, stats_queue = ctx.Event(), ctx.Queue()
     errors_dir = plan.run_dir / runs.ERRORS_DIR
-    # The workers share this process's thread budget: the cores it may use, or fewer when a
-    # caller (a sweep pool running several trainings at once) has lowered torch's thread count.
-    budget = min(available_cores(), torch.get_num_threads())
-    specs = [
-        _WorkerSpec(rank, dev, config.envs_per_worker, max(1, budget // workers), stream_seed(config.seed, rank, start),
-                    config, cfg, str(errors_dir), os.getpid())
-        for rank, dev in enumerate(_worker_devices(config.device, workers))
-    ]  # fmt: skip
     procs = [
         ctx.Process(target=_worker, args=(spec, shared, optimizer_state, frames, updates, stop_event, stats_queue),
                     name=f"nalu-rl-worker-{spec.rank}", daemon=True)
-        for spec in specs
+        for spec in _worker_specs(plan, start, errors_dir)
     ]  # fmt: skip
     for p in procs:
         p.start()
@@ -155,6 +141,31 @@ def train_async(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
                 p.kill()
                 p.join()
         stats_queue.cancel_join_thread()
+
+
+def _shared_network(plan: Plan) -> tuple[ActorCritic, torch.optim.Optimizer]:
+    """The network the workers update, in shared memory, and its optimiser: fresh from the seed, or the checkpoint's."""
+    torch.manual_seed(plan.config.seed)
+    shared = ActorCritic(plan.config.env, plan.agent_config)
+    optimizer = make_optimizer(shared.parameters(), plan.agent_config)
+    if plan.checkpoint:
+        shared.load_state_dict(plan.checkpoint["model"])
+        optimizer.load_state_dict(plan.checkpoint["optimizer"])
+    shared.share_memory()
+    return shared, optimizer
+
+
+def _worker_specs(plan: Plan, start: int, errors_dir: Path) -> list[_WorkerSpec]:
+    """What each worker runs: its device, environments, threads and random stream (by rank and start frame)."""
+    config = plan.config
+    # The workers share this process's thread budget: the cores it may use, or fewer when a
+    # caller (a sweep pool running several trainings at once) has lowered torch's thread count.
+    threads = max(1, min(available_cores(), torch.get_num_threads()) // config.workers)
+    return [
+        _WorkerSpec(rank, dev, config.envs_per_worker, threads, stream_seed(config.seed, rank, start),
+                    config, plan.agent_config, str(errors_dir), os.getpid())
+        for rank, dev in enumerate(_worker_devices(config.device, config.workers))
+    ]  # fmt: skip
 
 
 def _worker_devices(device: str, workers: int) -> list[str]:

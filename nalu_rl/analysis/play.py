@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from nalu_rl import runs
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
 from nalu_rl.envs.rules import AGENT_COLOR, TARGET_COLOR
@@ -59,11 +60,39 @@ def play(
     import gymnasium as gym
     import torch
 
-    from nalu_rl.agents import load_agent
     from nalu_rl.envs import ENV_ID
 
+    out, run_dir = _checked(run_dir, instruction, episodes, seed, out, fps, scale, hold)
+    agent = runs.load_agent(run_dir, device=device)
+    env_kwargs = dict(agent.config["env"])
+    env = gym.make(ENV_ID, render_mode="rgb_array", **{**env_kwargs, "t_range": tuple(env_kwargs["t_range"])})
+    step_ms = max(20, round(1000 / fps))  # GIF delays are in 1/100 s; browsers floor tiny ones
+    frames: list = []
+    durations: list[int] = []
+    records = []
+    try:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)  # sampled actions are reproducible too
+            for episode in range(episodes):
+                caption = f"{run_dir.resolve().name}  ·  episode {episode + 1}/{episodes}"
+                shown, record = _episode(env, agent, seed + episode, instruction, sample, caption, scale)
+                frames += shown
+                durations += [step_ms] * (len(shown) - 1) + [step_ms + round(hold * 1000)]
+                records.append({"episode": episode, **record})
+    finally:
+        env.close()
+
+    def write_gif(path: Path) -> None:
+        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1)
+
+    files.write_with(out, write_gif)  # a reader never sees half a GIF
+    return records
+
+
+def _checked(run_dir, instruction, episodes, seed, out, fps, scale, hold) -> tuple[Path, Path]:
+    """The GIF's path and the run folder, once every argument is valid; ValueError or FileNotFoundError before any work."""
     if instruction is not None:
-        instruction = check_int("instruction", instruction)
+        check_int("instruction", instruction)
     check_int("episodes", episodes, limit="gif_episodes")
     check_int("seed", seed)
     check_int("scale", scale, 1, 16)
@@ -77,52 +106,26 @@ def play(
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
+    return out, run_dir
 
-    agent = load_agent(run_dir, device=device)
-    env_kwargs = dict(agent.config["env"])
-    env_kwargs["t_range"] = tuple(env_kwargs["t_range"])
-    env = gym.make(ENV_ID, render_mode="rgb_array", **env_kwargs)
-    name = run_dir.resolve().name
-    frames: list = []
-    durations: list[int] = []
-    step_ms = max(20, round(1000 / fps))  # GIF delays are in 1/100 s; browsers floor tiny ones
-    records = []
-    try:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)  # sampled actions are reproducible too
-            for episode in range(episodes):
-                options = None if instruction is None else {"instruction": instruction}
-                obs, info = env.reset(seed=seed + episode, options=options)
-                target = int(obs["instruction"][0])
-                caption = f"{name}  ·  episode {episode + 1}/{episodes}"
-                state, start, t = None, np.array([True]), 0
-                while True:
-                    frames.append(_annotate(env.render(), t, target, caption, None, scale))
-                    durations.append(step_ms)
-                    action, state = agent.predict(obs, state=state, episode_start=start, deterministic=not sample)
-                    obs, _, terminated, truncated, info = env.step(int(action))
-                    start, t = np.array([False]), info["t"]
-                    if terminated or truncated:
-                        break
-                record = {
-                    "episode": episode,
-                    "seed": seed + episode,
-                    "instruction": target,
-                    "success": bool(info["success"]),
-                    "arrival_time": int(info["arrival_time"]),
-                    "steps": int(t),
-                }
-                records.append(record)
-                frames.append(_annotate(env.render(), t, target, caption, record, scale))
-                durations.append(step_ms + round(hold * 1000))
-    finally:
-        env.close()
 
-    def write_gif(path: Path) -> None:
-        frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:], duration=durations, loop=0, disposal=1)
-
-    files.write_with(out, write_gif)  # a reader never sees half a GIF
-    return records
+def _episode(env, agent, seed: int, instruction: int | None, sample: bool, caption: str, scale: int) -> tuple[list, dict[str, Any]]:
+    """One episode: its annotated frames (the last says how it ended) and its record."""
+    obs, info = env.reset(seed=seed, options=None if instruction is None else {"instruction": int(instruction)})
+    target = int(obs["instruction"][0])
+    frames = []
+    state, start, t = None, np.array([True]), 0
+    while True:
+        frames.append(_annotate(env.render(), t, target, caption, None, scale))
+        action, state = agent.predict(obs, state=state, episode_start=start, deterministic=not sample)
+        obs, _, terminated, truncated, info = env.step(int(action))
+        start, t = np.array([False]), info["t"]
+        if terminated or truncated:
+            break
+    record = {"seed": seed, "instruction": target, "success": bool(info["success"]),
+              "arrival_time": int(info["arrival_time"]), "steps": int(t)}  # fmt: skip
+    frames.append(_annotate(env.render(), t, target, caption, record, scale))
+    return frames, record
 
 
 def outcome_text(record: dict[str, Any]) -> str:
