@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
+import nalu_rl
 from nalu_rl import presets
 from nalu_rl.cli import main
 from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
@@ -99,3 +100,61 @@ def test_bench_train_times_several_agents_in_one_run(tmp_path, capsys):
     assert [row["trainer"] for row in rows] == ["nalu-rl lstm", "nalu-rl lstm_nac"]
     assert all(row["frames"] >= 256 and row["steps_per_s"] > 0 for row in rows)
     assert "nalu-rl lstm_nac" in capsys.readouterr().out
+
+
+# Lowest first: a package may import those before it (docs/ARCHITECTURE.md), and the package root (registration).
+LAYERS = ("common", "version", "nn", "presets", "envs", "evaluation", "runs", "agents", "arith", "baselines",
+          "analysis", "sweep", "bench", "cli", "__main__")  # fmt: skip
+
+
+def _import_graph() -> dict[str, set[str]]:
+    """Module → the modules of ours it imports, at the top or inside functions alike."""
+    import ast
+
+    root = Path(nalu_rl.__file__).parent
+    modules = {".".join(p.relative_to(root.parent).with_suffix("").parts).removesuffix(".__init__"): p for p in root.rglob("*.py")}
+    graph: dict[str, set[str]] = {m: set() for m in modules}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "nalu_rl":
+                for alias in node.names:
+                    name = f"{node.module}.{alias.name}"
+                    graph[module].add(name if name in modules else node.module)
+            elif isinstance(node, ast.Import):
+                graph[module].update(a.name for a in node.names if a.name in modules)
+    return graph
+
+
+def _layer(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "nalu_rl"
+
+
+def test_imports_point_one_way():
+    graph = _import_graph()
+    assert {_layer(m) for m in graph} - {"nalu_rl"} == set(LAYERS)  # a new package takes its place in LAYERS
+    upward = sorted(
+        f"{module} imports {target}"
+        for module, targets in graph.items()
+        for target in targets
+        if _layer(module) != "nalu_rl" and _layer(target) != "nalu_rl"
+        and LAYERS.index(_layer(target)) > LAYERS.index(_layer(module))
+    )
+    assert upward == []
+
+
+def test_no_module_imports_itself_back_through_others():
+    graph = _import_graph()
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+
+    def visit(module: str, path: list[str]) -> None:
+        seen[module] = 1
+        for target in sorted(graph[module]):
+            assert seen.get(target) != 1, " -> ".join([*path, module, target])
+            if target not in seen:
+                visit(target, [*path, module])
+        seen[module] = 2
+
+    for module in sorted(graph):
+        if module not in seen:
+            visit(module, [])
