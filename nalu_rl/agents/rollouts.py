@@ -166,7 +166,7 @@ def sample(probs: torch.Tensor) -> torch.Tensor:
 
 def make_env(env: EnvConfig, num_envs: int, device: str | torch.device) -> TimedGridVecEnv:
     """A batch of training environments, with buffers reused (``copy=False``)."""
-    return TimedGridVecEnv(num_envs=num_envs, device=device, copy=False, check_actions=False, **env.to_dict())
+    return TimedGridVecEnv(num_envs=num_envs, device=device, copy=False, check_actions=False, **env.kwargs())
 
 
 def stream_seed(seed: int, *keys: int) -> int:

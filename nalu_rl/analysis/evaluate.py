@@ -15,7 +15,7 @@ from typing import Any
 from nalu_rl import runs
 from nalu_rl.analysis import plots
 from nalu_rl.analysis.results import summarize, write_csv
-from nalu_rl.analysis.t_values import resolve_t_values
+from nalu_rl.analysis.t_values import DEFAULT_EPISODES, resolve_t_values
 from nalu_rl.analysis.tensorboard_log import log_tensorboard
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
@@ -30,7 +30,7 @@ def evaluate_run(
     t_values: str | Sequence[int] | None = None,
     t_min: int | None = None,
     t_max: int | None = None,
-    episodes: int = 200,
+    episodes: int = DEFAULT_EPISODES,
     sample: bool = False,
     seed: int = 0,
     device: str = "cpu",

@@ -20,6 +20,7 @@ from nalu_rl import runs
 from nalu_rl.common import files
 from nalu_rl.common.checks import check_int
 from nalu_rl.envs.rules import AGENT_COLOR, TARGET_COLOR
+from nalu_rl.envs.rules import Config as EnvConfig
 
 HEADER = 40  # pixels above the grid for the text, then a line for the outcome (OUTCOME)
 OUTCOME = 18
@@ -64,8 +65,7 @@ def play(
 
     out, run_dir = _checked(run_dir, instruction, episodes, seed, out, fps, scale, hold)
     agent = runs.load_agent(run_dir, device=device)
-    env_kwargs = dict(agent.config["env"])
-    env = gym.make(ENV_ID, render_mode="rgb_array", **{**env_kwargs, "t_range": tuple(env_kwargs["t_range"])})
+    env = gym.make(ENV_ID, render_mode="rgb_array", **EnvConfig.from_dict(agent.config["env"]).kwargs())
     step_ms = max(20, round(1000 / fps))  # GIF delays are in 1/100 s; browsers floor tiny ones
     frames: list = []
     durations: list[int] = []

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from nalu_rl.common.checks import MAX_INSTRUCTION, check_int
 
 DEFAULT_T_RANGE = (1, 30)  # what an evaluation covers unless told otherwise
+DEFAULT_EPISODES = 200  # seeded episodes per T of an evaluation (nalu-rl eval, every sweep run)
 _NUMBER = re.compile(r"\d+")
 
 

@@ -43,7 +43,7 @@ def make_vec_env(env_kwargs: dict[str, Any], n_envs: int, seed: int):
     require_sb3()
     from nalu_rl.baselines.vec_env import sb3_vec_env
 
-    return sb3_vec_env({**env_kwargs, "t_range": tuple(env_kwargs["t_range"])}, n_envs, seed)
+    return sb3_vec_env(EnvConfig.from_dict(env_kwargs).kwargs(), n_envs, seed)
 
 
 def train_recurrent_ppo(

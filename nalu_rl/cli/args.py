@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from nalu_rl.analysis.t_values import DEFAULT_T_RANGE, resolve_t_values
+from nalu_rl.analysis.t_values import DEFAULT_EPISODES, DEFAULT_T_RANGE, resolve_t_values
 from nalu_rl.cli import UsageError
 from nalu_rl.common.checks import int_type
 from nalu_rl.common.renamed import add_renamed
@@ -27,8 +27,8 @@ def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--t-min", type=int_type("T"), default=None, metavar="T", help=f"smallest instruction T of a range (default {lo})")
     parser.add_argument("--t-max", type=int_type("T"), default=None, metavar="T", help=f"largest instruction T of a range (default {hi})")
     parser.add_argument(
-        "--episodes", type=int_type("episodes"), default=200, metavar="N",
-        help="seeded episodes per T, the same start states for every agent (default 200)",
+        "--episodes", type=int_type("episodes"), default=DEFAULT_EPISODES, metavar="N",
+        help=f"seeded episodes per T, the same start states for every agent (default {DEFAULT_EPISODES})",
     )  # fmt: skip
 
 

@@ -131,7 +131,11 @@ class Config:
 
     def to_dict(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this config, JSON-ready (``t_range`` as a list)."""
-        return {**{k: getattr(self, k) for k in KWARGS}, "t_range": list(self.t_range)}
+        return {**self.kwargs(), "t_range": list(self.t_range)}
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of either environment that rebuild this config (``t_range`` as a tuple)."""
+        return {k: getattr(self, k) for k in KWARGS}
 
 
 KWARGS = tuple(f.name for f in fields(Config))
