@@ -36,6 +36,7 @@ def test_tiny_experiment_end_to_end(tmp_path, capsys):
     for name in ("report.md", "report.png", "success_vs_T.png", "reward_vs_T.png", "arrival_vs_T.png", "summary.json"):
         assert (out / name).is_file()
     assert str(out / "report.png") in printed and "wall time" in printed
+    assert printed.index("expected wall time ≈") < printed.index("wall time: ")  # said before it starts
     # in-training evaluation is on by default: every run has its history, and the report its curves and mastery table
     summary = json.loads((out / "summary.json").read_text())
     for agent in ("lstm", "lstm_nac", "lstm_countdown"):
@@ -70,3 +71,16 @@ def test_experiment_bad_input_is_one_line_exit_2(tmp_path, capsys, args, message
     err = captured.err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert captured.out == ""  # no banner before the mistake
+
+
+def test_the_expected_wall_time_adds_up_the_runs_at_the_measured_speeds():
+    from nalu_rl.sweep.estimate import estimate
+
+    options = {"mode": "sync", "envs_per_worker": 16, "eval_every": 0, "overrides": {}}
+    one = estimate(["lstm", "recurrent_ppo"], [0], env="fast", frames=10**6, jobs=1, train_options=options)
+    assert one.left_out == ("recurrent_ppo",) and list(one.rates) == ["lstm"]
+    assert 1e3 < one.rates["lstm"] < 1e7 and one.seconds == pytest.approx(10**6 / one.rates["lstm"])
+    four = estimate(["lstm"], [0, 1, 2, 3], env="fast", frames=10**6, jobs=2, train_options={**options, "eval_every": 10**5})
+    per_run = 10**6 / four.rates["lstm"] * 1.05  # evaluating while training: 5% more
+    assert four.at_once == 2 and four.seconds == pytest.approx(4 * per_run / 2)
+    assert "expected wall time ≈" in four.line() and "2 at once" in four.line()

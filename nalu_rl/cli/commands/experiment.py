@@ -79,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
     from nalu_rl.cli.output import print_report
     from nalu_rl.common.errors import first_line
     from nalu_rl.sweep import SUMMARY_FILE, run_sweep
+    from nalu_rl.sweep.estimate import estimate
 
     overrides = parse_overrides(args.overrides)
     seeds = args.seeds
@@ -91,13 +92,16 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     warn_low_frames("experiment", agents, args.frames, args.env)
+    train_options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
+                     "eval_every": args.eval_every, "overrides": overrides}  # fmt: skip
     start = time.monotonic()
     try:
+        if args.device == "cpu":  # the throughputs are measured on the CPU; a GPU run says nothing it has not measured
+            expected = estimate(agents, seeds, env=args.env, frames=args.frames, jobs=args.jobs, train_options=train_options)
+            print(expected.line(), flush=True)
         records = run_sweep(
             agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
-            out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet,
-            train_options={"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
-                           "eval_every": args.eval_every, "overrides": overrides},
+            out=args.out, device=args.device, jobs=args.jobs, progress=not args.quiet, train_options=train_options,
         )  # fmt: skip
     except (FileNotFoundError, ValueError, ImportError) as err:
         raise UsageError(first_line(err)) from None
