@@ -102,6 +102,28 @@ def test_bench_train_times_several_agents_in_one_run(tmp_path, capsys):
     assert "nalu-rl lstm_nac" in capsys.readouterr().out
 
 
+def test_bench_train_compares_pixels_with_grid_in_one_run(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+    argv = ["bench", "train", "--agents", "lstm", "--env", "fast,pixels_strict", "--frames", "256", "--configs", "sync:1x8",
+            "--ppo-frames", "0", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    grid, pixels = json.loads(out.read_text())
+    assert (grid["env"], pixels["env"]) == ("fast", "pixels_strict") and grid["vs_first_env"] == 1.0
+    assert pixels["vs_first_env"] == pytest.approx(pixels["steps_per_s"] / grid["steps_per_s"])
+    assert "x fast" in capsys.readouterr().out
+
+
+def test_bench_ratios_compare_with_the_peer_on_the_same_environment():
+    from nalu_rl.bench.train import _ratios
+
+    def row(trainer, env, frames):
+        return {"trainer": trainer, "env": env, "mode": "sync", "envs": "1x8", "variant": "native", "frames": frames, "wall_s": 1.0}
+
+    rows = [row("sb3 peer", "grid", 100), row("sb3 peer", "pixels", 50), row("nalu-rl lstm", "grid", 1000), row("nalu-rl lstm", "pixels", 400)]
+    _ratios(rows, "grid")
+    assert [r["vs_ppo"] for r in rows[2:]] == [10.0, 8.0] and [r["vs_first_env"] for r in rows[2:]] == [1.0, 0.4]
+
+
 # Lowest first: a package may import those before it (docs/ARCHITECTURE.md), and the package root (registration).
 LAYERS = ("common", "version", "nn", "presets", "envs", "evaluation", "runs", "agents", "arith", "baselines",
           "analysis", "sweep", "bench", "cli", "__main__")  # fmt: skip

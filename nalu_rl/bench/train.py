@@ -37,7 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agents", default="lstm_nac",
                         help="agent presets, comma-separated, compared in one run (default lstm_nac)")  # fmt: skip
     add_renamed(parser, "--agent", "--agents", "agents")
-    parser.add_argument("--env", default=DEFAULT_PRESET, help=f"environment preset (default {DEFAULT_PRESET}: grid observations)")
+    parser.add_argument("--env", default=DEFAULT_PRESET,
+                        help=f"environment presets, comma-separated, timed in one run; the first is what the others are "
+                        f"compared with, e.g. {DEFAULT_PRESET},paper for pixels against grid (default {DEFAULT_PRESET})")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--frames", type=int_type("frames"), default=2_000_000, help="frames per configuration (default 2,000,000)")
     parser.add_argument(
@@ -73,31 +75,31 @@ def run(args: argparse.Namespace) -> int:
 
     device = str(resolve_device(args.device))
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
-    agents = args.agents.split(",")
+    agents, envs = args.agents.split(","), args.env.split(",")
     for agent in agents:
-        load_preset(agent, env=args.env)  # ValueError for an unknown or malformed preset, agent or env
+        for env in envs:
+            load_preset(agent, env=env)  # ValueError for an unknown or malformed preset, agent or env
     rows = []
     if args.ppo_frames:  # the peer on Python copies (DummyVecEnv) and on the batched twin (the adapter nalu-rl baseline uses)
-        for vec in ("dummy", "batched"):
-            frames, wall = _time_recurrent_ppo(args.env, args.ppo_frames, vec)
-            rows.append({"trainer": f"sb3-contrib RecurrentPPO ({vec})", "mode": "-", "envs": "16", "device": "cpu",
-                         "variant": "native", "frames": frames, "wall_s": wall})  # fmt: skip
+        for env in envs:
+            for vec in ("dummy", "batched"):
+                frames, wall = _time_recurrent_ppo(env, args.ppo_frames, vec)
+                rows.append({"trainer": f"sb3-contrib RecurrentPPO ({vec})", "env": env, "mode": "-", "envs": "16",
+                             "device": "cpu", "variant": "native", "frames": frames, "wall_s": wall})  # fmt: skip
     variants = {"native": []}
     if args.portable:
         variants["portable"] = ["--portable-kernels"]
     if args.eval_every:
         variants[f"eval/{args.eval_every:.0e}".replace("+0", "")] = ["--eval-every", str(args.eval_every)]
-    for agent in agents:
-        for mode, workers, envs in configs:
-            for variant, extra in variants.items():
-                frames, wall = _time_nalu_train(agent, args.env, device, args.frames, mode, workers, envs, extra)
-                rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "mode": mode, "envs": f"{workers}x{envs}", "device": device,
-                             "variant": variant, "frames": frames, "wall_s": wall})  # fmt: skip
-    ppo_sps = max(r["frames"] / r["wall_s"] for r in rows[:2]) if args.ppo_frames else None  # the faster peer
-    for row in rows:
-        row["steps_per_s"] = row["frames"] / row["wall_s"]
-        row["vs_ppo"] = row["steps_per_s"] / ppo_sps if ppo_sps else None
-    print(_table(rows, args.env, os.cpu_count()))
+    for env in envs:
+        for agent in agents:
+            for mode, workers, batch in configs:
+                for variant, extra in variants.items():
+                    frames, wall = _time_nalu_train(agent, env, device, args.frames, mode, workers, batch, extra)
+                    rows.append({"trainer": f"nalu-rl {Path(agent).stem}", "env": env, "mode": mode, "envs": f"{workers}x{batch}",
+                                 "device": device, "variant": variant, "frames": frames, "wall_s": wall})  # fmt: skip
+    _ratios(rows, envs[0])
+    print(_table(rows, envs, os.cpu_count()))
     if args.json:
         files.write_json(args.json, rows)
     return 0
@@ -149,15 +151,29 @@ def _time_recurrent_ppo(env: str, frames: int, vec: str) -> tuple[int, float]:
     return int(out.stdout.split()[-1]), wall
 
 
-def _table(rows: list[dict], env: str, cores: int | None) -> str:
+def _ratios(rows: list[dict], first_env: str) -> None:
+    """Each row's env-steps/s, its ratio to the faster peer on the same environment, and to itself on ``first_env``."""
+    for row in rows:
+        row["steps_per_s"] = row["frames"] / row["wall_s"]
+    for row in rows:
+        peers = [r["steps_per_s"] for r in rows if r["trainer"].startswith("sb3") and r["env"] == row["env"]]
+        row["vs_ppo"] = row["steps_per_s"] / max(peers) if peers else None
+        same = [r for r in rows if r["env"] == first_env and all(r[k] == row[k] for k in ("trainer", "mode", "envs", "variant"))]
+        row["vs_first_env"] = row["steps_per_s"] / same[0]["steps_per_s"] if same else None
+
+
+def _table(rows: list[dict], envs: list[str], cores: int | None) -> str:
+    versus = f"x {envs[0]}"
     lines = [
-        f"nalu-rl bench train: env preset {env!r}, {cores} CPU cores; whole processes timed (start-up included)",
-        f"{'trainer':<34} {'mode':<6} {'envs':>9} {'device':<7} {'variant':<9} {'frames':>11} {'wall s':>8} {'env-steps/s':>12} {'x PPO':>7}",
+        f"nalu-rl bench train: env presets {', '.join(envs)}, {cores} CPU cores; whole processes timed (start-up included)",
+        f"{'trainer':<34} {'env':<11} {'mode':<6} {'envs':>9} {'device':<7} {'variant':<9} {'frames':>11} {'wall s':>8} "
+        f"{'env-steps/s':>12} {'x PPO':>7}" + (f" {versus:>14}" if len(envs) > 1 else ""),
     ]
     for r in rows:
         ratio = f"{r['vs_ppo']:.1f}" if r["vs_ppo"] is not None else "-"
-        lines.append(
-            f"{r['trainer']:<34} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['variant']:<9} {r['frames']:>11,} "
-            f"{r['wall_s']:>8.1f} {r['steps_per_s']:>12,.0f} {ratio:>7}"
-        )
+        line = (f"{r['trainer']:<34} {r['env']:<11} {r['mode']:<6} {r['envs']:>9} {r['device']:<7} {r['variant']:<9} "
+                f"{r['frames']:>11,} {r['wall_s']:>8.1f} {r['steps_per_s']:>12,.0f} {ratio:>7}")  # fmt: skip
+        if len(envs) > 1:
+            line += f" {r['vs_first_env']:>14.2f}" if r["vs_first_env"] is not None else f" {'-':>14}"
+        lines.append(line)
     return "\n".join(lines)
