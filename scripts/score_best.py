@@ -1,0 +1,41 @@
+"""Score each run's ``checkpoints/best.pt`` the way ``nalu-rl eval`` scores the final weights, writing nothing into it.
+
+    python scripts/score_best.py OUT.csv RUN_FOLDER [RUN_FOLDER ...]
+
+best.pt is chosen during training by the training range alone (success over T = 8..12); this gives its paper's
+reward over T = 13..20 and reward horizon (T = 1..30, 200 seeded episodes per T, greedy), one CSV row per run, so
+that the secondary measure of docs/PROTOCOL.md can be compared with the final checkpoints' ``extrapolation.json``.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+from nalu_rl import runs
+from nalu_rl.analysis.t_values import DEFAULT_EPISODES
+from nalu_rl.evaluation.engine import evaluate
+from nalu_rl.evaluation.measures import paper_range_reward, reward_horizon
+
+
+def main(out: Path, run_dirs: list[Path]) -> None:
+    rows = []
+    for run_dir in run_dirs:
+        agent = runs.load_agent(run_dir, checkpoint="best")
+        results = evaluate(agent, range(1, 31), DEFAULT_EPISODES, env_kwargs=agent.config["env"])
+        row = {"run": run_dir.name, "agent": agent.config["agent"], "seed": agent.config["seed"],
+               "best_frames": agent.checkpoint["frames"], "reward_13_20": paper_range_reward(results),
+               "reward_horizon": reward_horizon(results)}  # fmt: skip
+        print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
+        rows.append(row)
+    with open(out, "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 3:
+        sys.exit(__doc__.strip().splitlines()[2].strip())
+    main(Path(sys.argv[1]), [Path(p) for p in sys.argv[2:]])
