@@ -18,8 +18,8 @@ buffer nor the environments' random streams).
 
 The code lives in :mod:`~nalu_rl.baselines.training` (training and resuming),
 :mod:`~nalu_rl.baselines.agent` (the agent and its loader), :mod:`~nalu_rl.baselines.hyperparameters`
-and :mod:`~nalu_rl.baselines.run_folder`; this module is their public address, and
-``nalu_rl.baselines.recurrent_ppo:load_sb3_agent`` the loader's entry point.
+and :mod:`~nalu_rl.baselines.run_folder`; this module is their public address. The peer's run kind
+(:mod:`~nalu_rl.baselines.kind`, an entry point in ``pyproject.toml``) is how sweeps and ``load_agent`` find it.
 """
 
 from nalu_rl.baselines.agent import SB3Agent, load_sb3_agent
