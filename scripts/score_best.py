@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from nalu_rl import runs
+from nalu_rl.analysis.stats import probability_of_improvement, seed_aggregates
 from nalu_rl.analysis.t_values import DEFAULT_EPISODES
 from nalu_rl.evaluation.engine import evaluate
 from nalu_rl.evaluation.measures import paper_range_reward, reward_horizon
@@ -33,6 +34,16 @@ def main(out: Path, run_dirs: list[Path]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    by_agent: dict[str, list[float]] = {}
+    for row in rows:
+        by_agent.setdefault(row["agent"], []).append(row["reward_13_20"])
+    for agent, values in by_agent.items():  # the report's statistics: rliable's stratified bootstrap over seeds
+        agg = seed_aggregates(values)
+        (mlo, mhi), (ilo, ihi) = agg["mean_ci95"], agg["iqm_ci95"]
+        print(f"{agent}: {len(values)} seeds, mean {agg['mean']:.2f} [{mlo:.2f}, {mhi:.2f}], IQM {agg['iqm']:.2f} [{ilo:.2f}, {ihi:.2f}]")
+    if {"lstm", "lstm_nac"} <= set(by_agent):
+        p = probability_of_improvement(by_agent["lstm_nac"], by_agent["lstm"])
+        print(f"P(lstm_nac > lstm) {p['p']:.2f} [{p['ci95'][0]:.2f}, {p['ci95'][1]:.2f}]")
 
 
 if __name__ == "__main__":

@@ -112,3 +112,11 @@ def test_late_score_and_probability_of_improvement(tmp_path):
     for seed in range(3):  # now the baseline is better on every pair
         write_history(root / f"lstm-s{seed}", history(2, evals=12, reward=0.2))
     assert rp.make_report(root)["training"]["lstm_nac"]["improvement_over"]["p"] == 0.0
+
+
+def test_the_curves_figure_is_titled_only_as_asked(trained):
+    by_agent = tc.collect([(d.name.rsplit("-s", 1)[0], int(d.name.rsplit("-s", 1)[1]), d) for d in sorted(trained.iterdir()) if d.is_dir()])
+    summary = tc.summarize(by_agent)
+    untitled, titled = tc.figure(by_agent, summary), tc.figure(by_agent, summary, title="seeds 0-2")
+    assert untitled._suptitle is None and titled._suptitle.get_text() == "seeds 0-2"
+    assert [ax.get_title() for ax in titled.axes] == [heading for _, heading in tc.PANELS]

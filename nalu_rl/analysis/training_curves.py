@@ -198,7 +198,7 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
 
     fig = Figure(figsize=(13, 4.6), layout="constrained")
     axes = fig.subplots(1, len(PANELS))
-    for ax, (key, title) in zip(axes, PANELS):
+    for ax, (key, heading) in zip(axes, PANELS):
         for i, (agent, runs) in enumerate(by_agent.items()):
             c = color(agent, i)
             for run in runs:
@@ -216,7 +216,7 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
         if key == "success_8_12":
             ax.axhline(MASTERY_LEVEL, color="0.4", ls="--", lw=0.8, label=f"mastery: ≥ {MASTERY_LEVEL} at every T (per seed)")
         ax.set_xlabel("training frames (millions)")
-        ax.set_title(title, fontsize=10)
+        ax.set_title(heading, fontsize=10)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("value at each in-training evaluation")
     handles, labels = axes[-1].get_legend_handles_labels()
