@@ -186,7 +186,7 @@ def test_divergence_is_one_line_and_exit_1_and_keeps_the_last_finite_checkpoint(
     code, err = _cli(capsys, *argv)
     assert code == 1 and "Traceback" not in err
     assert err.count("\n") == 3 and "nalu-rl train: error: training diverged at" in err and "latest checkpoint" in err
-    assert err.startswith("nalu-rl train: warning: 4,096 frames is far below the 6,000,000 the lstm preset trains with;")
+    assert err.startswith("nalu-rl train: warning: 4,096 frames is far below the 20,000,000 the lstm preset trains with;")
     saved = load_checkpoint(run_dir / "checkpoints" / "latest.pt")  # the one before the divergence
     assert saved["frames"] < 4096 and all(torch.isfinite(p).all() for p in saved["model"].values())
 
@@ -306,9 +306,10 @@ def test_frames_warning_when_far_below_the_preset():
     from nalu_rl.agents.planning import frames_warning
 
     assert frames_warning("lstm", 20_000) == (
-        "warning: 20,000 frames is far below the 6,000,000 the lstm preset trains with; expect little learning"
+        "warning: 20,000 frames is far below the 20,000,000 the lstm preset trains with; expect little learning"
     )
-    assert frames_warning("lstm", 1_500_000) is None  # a quarter is enough not to warn
+    assert frames_warning("lstm", 5_000_000) is None  # a quarter is enough not to warn
+    assert frames_warning("lstm", 4_999_999) is not None
 
 
 def test_the_first_fps_point_leaves_start_up_out(tmp_path):

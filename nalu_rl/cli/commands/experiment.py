@@ -29,8 +29,8 @@ NAME = "experiment"
 HELP = "the main job: train lstm, lstm_nac and lstm_countdown over several seeds, evaluate timing extrapolation, print the table"
 ORDER = 10
 
-# The paper's two agents and our clock agent; the presets' own frame budgets size the job:
-# 3 agents x 3 seeds fit in half an hour on a 2-core CPU.
+# The paper's two agents and our clock agent; the presets' own frame budgets size the job (the command says how long
+# it expects before it starts).
 DEFAULT_AGENTS = ("lstm", "lstm_nac", "lstm_countdown")
 DEFAULT_SEEDS = 3
 DEFAULT_OUT = Path("runs") / "experiment"
