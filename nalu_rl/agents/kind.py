@@ -7,9 +7,24 @@ from pathlib import Path
 from typing import Any
 
 from nalu_rl import runs
+from nalu_rl.runs.config import DEFAULT_MODE, DEFAULT_WORKERS
 from nalu_rl.runs.kinds import Display, RunKind, TrainJob
 
 RUN_OPTIONS = ("mode", "workers", "envs_per_worker", "eval_every")  # the train options that are run settings, not hyper-parameters
+
+
+def run_settings(agent: str, env: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The preset's ``[run]`` table on ``env`` with a sweep's train options applied; PresetError for a bad agent or value."""
+    from nalu_rl.agents.config import RUN_KEYS, load_preset
+
+    overrides = {**(options.get("overrides") or {}), **{k: options[k] for k in RUN_KEYS if options.get(k) is not None}}
+    return load_preset(agent, overrides, env)[2]
+
+
+def cores_of(settings: dict[str, Any]) -> int:
+    """The cores a run with these ``[run]`` settings takes: one per async worker, one in sync mode."""
+    mode, workers = settings.get("mode", DEFAULT_MODE), settings.get("workers", DEFAULT_WORKERS)
+    return workers if mode == "async" and isinstance(workers, int) and workers > 0 else 1
 
 
 @dataclass(frozen=True)
@@ -17,13 +32,7 @@ class PresetAgent(RunKind):
     """The agents of :mod:`nalu_rl.agents`, from their presets."""
 
     def plan_cpus(self, agent: str, env: str, options: dict[str, Any]) -> int:
-        from nalu_rl.agents.config import RUN_KEYS, load_preset
-
-        overrides = {**(options.get("overrides") or {}), **{k: options[k] for k in RUN_KEYS if options.get(k) is not None}}
-        _, _, defaults = load_preset(agent, overrides, env)  # PresetError for an unknown agent or a bad value
-        mode = defaults.get("mode", "async")
-        workers = defaults.get("workers", 1)
-        return workers if mode == "async" and isinstance(workers, int) and workers > 0 else 1
+        return cores_of(run_settings(agent, env, options))
 
     def trained_frames(self, run_dir: Path) -> tuple[int | None, int]:
         from nalu_rl.agents.checkpoint import load_checkpoint

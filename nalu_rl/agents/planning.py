@@ -101,9 +101,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     for key in ("frames", "envs_per_worker"):
         if settings[key] is None:
             raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
-    for key in ("seed", "frames", "workers", "envs_per_worker"):
-        if settings[key] is not None:
-            check_int(key, settings[key])
+    check_int("frames", settings["frames"])  # a run trains at least one frame; RunConfig checks the rest
     config = RunConfig(
         agent=name, core=agent_config.core, agent_config=agent_config.to_dict(), env_preset=env_name,
         env=EnvConfig.from_dict(env_kwargs), version=__version__, eval=EvalSettings(every=_eval_every(request)),
@@ -143,8 +141,7 @@ def _prepare_resume(request: TrainRequest) -> Plan:
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
         given = getattr(request, key)
         if given is not None:
-            check_int(key, given) if key not in ("mode", "device") else None
-            changes[key] = given
+            changes[key] = check_int(key, given) if key == "frames" else given
     if request.eval_every is not None:
         changes["eval"] = replace(config.eval, every=_eval_every(request))
     config = _checked(runs.with_resume(config.replace(**changes), __version__))

@@ -43,7 +43,7 @@ def train_sync(plan: Plan, monitor: Monitor, stop: StopSignals) -> None:
         net.load_state_dict(ckpt["model"])
         optimizer.load_state_dict(ckpt["optimizer"])
         set_rng_state(ckpt["rng"])
-    collector = RolloutCollector(net, make_env(config.env, config.workers * config.envs_per_worker, device), cfg, seed=stream)
+    collector = RolloutCollector(net, make_env(config.env, config.batch, device), cfg, seed=stream)
     evaluation = TrainingEvaluation.of_plan(plan, monitor.writer)
     checkpoints = PeriodicCheckpoints(plan.run_dir, plan.checkpoint_interval, config.core, evaluation.elapsed)
 

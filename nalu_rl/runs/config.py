@@ -17,6 +17,8 @@ from nalu_rl.common.checks import MAX_FRAMES, check_int
 from nalu_rl.envs.rules import Config as EnvConfig
 
 MODES = ("async", "sync")
+DEFAULT_MODE = "async"  # what a run trains in when neither its preset nor a flag says
+DEFAULT_WORKERS = 1
 EVAL_T = (*range(5, 21), 30, 100)  # the training range, T = 13..20 (the paper's), and two far T
 EVAL_EPISODES = 100  # per T; every run plays the same 100 start states for each T
 # What each field of config.json must hold; a file edited by hand or written by something else is refused by name.
@@ -65,8 +67,8 @@ class RunConfig:
     env: EnvConfig
     seed: int = 0
     frames: int
-    mode: str = "async"
-    workers: int = 1
+    mode: str = DEFAULT_MODE
+    workers: int = DEFAULT_WORKERS
     envs_per_worker: int
     device: str = "cpu"
     version: str

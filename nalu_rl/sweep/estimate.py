@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nalu_rl.agents.config import load_preset
-from nalu_rl.agents.kind import RUN_OPTIONS, PresetAgent
+from nalu_rl.agents.kind import PresetAgent, cores_of, run_settings
 from nalu_rl.common.cpus import available_cores
 from nalu_rl.runs.kinds import TrainJob, kind_of
 
@@ -42,18 +41,18 @@ def estimate(
 ) -> Estimate:
     """How long training ``agents`` x ``seeds`` takes here, from a few seconds of training each agent."""
     options = {k: v for k, v in train_options.items() if k != "eval_every" and v is not None}
+    share = EVALUATION_SHARE if train_options.get("eval_every") else 0.0
     rates, run_seconds, cpus, left_out = {}, [], 1, []
     for agent in agents:
         kind = kind_of(agent)
         if not isinstance(kind, PresetAgent):
             left_out.append(agent)
             continue
-        overrides = {**(options.get("overrides") or {}), **{k: options[k] for k in RUN_OPTIONS if k in options}}
-        budget = frames if frames is not None else load_preset(agent, overrides, env)[2]["frames"]
+        settings = run_settings(agent, env, options)
+        budget = frames if frames is not None else settings["frames"]
         rates[agent] = _frames_per_second(kind, agent, env, options)
-        share = EVALUATION_SHARE if train_options.get("eval_every") else 0.0
         run_seconds += [budget / rates[agent] * (1 + share)] * len(seeds)
-        cpus = max(cpus, kind.plan_cpus(agent, env, options))
+        cpus = max(cpus, cores_of(settings))
     at_once = max(1, min(jobs or max(1, available_cores() // cpus), len(run_seconds) or 1))
     seconds = max(sum(run_seconds) / at_once, max(run_seconds, default=0.0))
     return Estimate(seconds, rates, at_once, tuple(left_out))
