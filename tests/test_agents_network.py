@@ -11,7 +11,7 @@ import torch
 from nalu_rl.agents import Agent, AgentConfig, load_agent
 from nalu_rl.agents.checkpoint import save_checkpoint
 from nalu_rl.agents.cores import CORES
-from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder
+from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder, CellSumEncoder
 from nalu_rl.envs.batched import TimedGridVecEnv
 from nalu_rl.envs.rules import Config
 
@@ -61,10 +61,36 @@ def test_the_cell_encoder_reads_each_grid_cell_at_one_position_of_its_first_laye
         assert torch.equal(moved, expected)
 
 
+def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam_steps():
+    # On the paper's frames every cell is a solid block: the cells encoder's kernel weights over a cell get equal
+    # gradients, so only their sum matters; the sums encoder holds that sum (divided by cell²) and must move with it.
+    _, obs = batch_obs(PIXELS, 32, seed=3)
+    nets = [make_net("lstm_nac", PIXELS, seed=7, pixel_encoder=encoder) for encoder in ("cells", "cell_sums")]
+    assert isinstance(nets[1].encoder, CellSumEncoder)
+    optimizers = [torch.optim.Adam(net.parameters(), lr=3e-3, eps=1e-12) for net in nets]  # ε is what they differ by
+
+    def outputs(net):
+        logits, value, _ = net(obs["image"], obs["instruction"], net.initial_state(32))
+        return torch.cat([logits, value[:, None]], 1)
+
+    start = outputs(nets[0]).detach()
+    for _ in range(4):
+        cells, sums = outputs(nets[0]), outputs(nets[1])
+        torch.testing.assert_close(sums, cells, atol=1e-6, rtol=0)
+        for out, optimizer in zip((cells, sums), optimizers):
+            loss = -out[:, :5].log_softmax(1)[:, 0].mean() + out[:, 5].square().mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    assert (outputs(nets[0]) - start).abs().max() > 0.05  # they moved, and together
+
+
 def test_pixel_encoder_is_chosen_by_the_config():
     cells = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16))
     atari = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
     assert isinstance(cells.encoder, CellEncoder) and isinstance(atari.encoder, AtariEncoder)
+    sums = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="cell_sums"))
+    assert isinstance(sums.encoder, CellSumEncoder)
     narrow = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=16))
     assert cells.encoder.net[0].out_channels == 64 and narrow.encoder.net[0].out_channels == 16
     with pytest.raises(ValueError, match="pixel_encoder must be one of"):

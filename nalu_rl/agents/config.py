@@ -23,7 +23,7 @@ from nalu_rl.common.checks import check_int
 
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "linear")
-PIXEL_ENCODERS = ("cells", "atari")
+PIXEL_ENCODERS = ("cells", "cell_sums", "atari")
 RUN_KEYS = ("env", "frames", "mode", "workers", "envs_per_worker")
 # Bounds of the hyper-parameters: wide enough for any sensible run, tight enough that a typo (lr=inf, n_steps=10**9)
 # is refused before anything trains rather than ending in NaN weights or an allocator's traceback.
@@ -42,8 +42,10 @@ class AgentConfig:
 
     core: str = "lstm"
     encoder_size: int = 64  # features out of the observation encoder
-    pixel_encoder: str = "cells"  # pixels only: "cells" (one conv window per grid cell) or "atari" (A3C's conv net)
-    pixel_channels: int = 64  # channels of the cells encoder's convolution (see network.CellEncoder)
+    # pixels only: "cells" (one conv window per grid cell), "cell_sums" (the same from each cell's pixel sums, faster)
+    # or "atari" (A3C's conv net)
+    pixel_encoder: str = "cells"
+    pixel_channels: int = 64  # channels of the cell encoders' convolution (see network.CellEncoder)
     hidden_size: int = 64  # LSTM / GRU units
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
     instruction_scale: float = 1.0  # the core sees T * scale: linear, so T outside training stays distinct
