@@ -122,3 +122,19 @@ def test_eval_removes_what_a_killed_eval_left_behind(tmp_path, capsys):
         path.write_text("half")
     assert main(["eval", str(run_dir), "--quiet", "--episodes", "2"]) == 0
     assert not any(path.exists() for path in stale)
+
+
+def test_a_folder_named_like_a_preset_does_not_shadow_it(tmp_path, monkeypatch):
+    # `nalu-rl sweep --agents lstm --out lstm`, run again from the same folder, once refused the preset as a missing file.
+    from nalu_rl import presets
+    from nalu_rl.sweep import plan_runs
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("lstm", "fast"):
+        (tmp_path / name).mkdir()
+    assert presets.resolve("agents", "lstm")[1].parent.name == "agents"
+    spec = plan_runs(["lstm"], [0], env="fast", frames=None, episodes=10, out=tmp_path / "lstm")[0]
+    assert (spec.agent, spec.env) == ("lstm", "fast")
+    (tmp_path / "mine.toml").mkdir()
+    with pytest.raises(presets.PresetError, match="preset file not found"):
+        presets.resolve("agents", "mine.toml")

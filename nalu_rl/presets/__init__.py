@@ -32,7 +32,8 @@ def available(kind: str) -> list[str]:
 def resolve(kind: str, name_or_path: str | Path) -> tuple[str, Path]:
     """Return ``(name, path)`` of a preset given by shipped name or by file path."""
     candidate = Path(name_or_path)
-    if candidate.suffix == ".toml" or candidate.exists():
+    # A folder is never a preset: `--out lstm` leaves a folder named like the preset it trained.
+    if candidate.suffix == ".toml" or candidate.is_file():
         if not candidate.is_file():
             raise PresetError(f"{kind[:-1]} preset file not found: {candidate}")
         return candidate.stem, candidate

@@ -91,4 +91,4 @@ def plan_runs(agents: Sequence[str], seeds: Sequence[int], **options: Any) -> li
 
 def _absolute_if_path(preset: str) -> str:
     path = Path(preset)
-    return str(path.resolve()) if preset.endswith(".toml") or path.exists() else preset
+    return str(path.resolve()) if preset.endswith(".toml") or path.is_file() else preset
