@@ -70,6 +70,14 @@ def test_evaluating_while_training_changes_no_weight_and_writes_the_history(tmp_
     assert {"eval/reward_13_20", "eval/success_8_12", "eval/reward_T100"} <= tags
 
 
+def test_the_runs_end_is_evaluated_once_even_when_async_workers_overshoot_it(tmp_path):
+    run_dir = train(**{**SMALL, "frames": 2 * EVERY}, run_dir=tmp_path / "run", eval_every=EVERY, progress=False)
+    evaluation = history.TrainingEvaluation(run_dir, runs.read_config(run_dir), 0, 0.0, writer=None)
+    assert evaluation.due(EVERY) and evaluation.due(2 * EVERY - 1)
+    # At or past the budget only finish() evaluates: workers that stop an update or two later got two rows there.
+    assert not evaluation.due(2 * EVERY) and not evaluation.due(2 * EVERY + 256)
+
+
 def _comparable(rows):
     return [{k: v for k, v in row.items() if k != "elapsed_s"} for row in rows]
 

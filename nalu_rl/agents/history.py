@@ -159,7 +159,9 @@ class TrainingEvaluation:
         return self.elapsed0 + time.monotonic() - self.clock0
 
     def due(self, frames: int) -> bool:
-        return self.enabled and frames >= self.next_at
+        """Whether to evaluate now; never at the run's end, where :meth:`finish` evaluates the final weights (async
+        workers overshoot the budget by an update or two: evaluating both there doubled a run's last evaluation)."""
+        return self.enabled and self.next_at <= frames < self.config.frames
 
 
     def evaluate(self, net: ActorCritic, frames: int) -> bool:
