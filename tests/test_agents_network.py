@@ -61,11 +61,13 @@ def test_the_cell_encoder_reads_each_grid_cell_at_one_position_of_its_first_laye
         assert torch.equal(moved, expected)
 
 
-def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam_steps():
+@pytest.mark.parametrize("size", [5, 6])  # 6: cells of 9 pixels and a 1-pixel border around them
+def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam_steps(size):
     # On the paper's frames every cell is a solid block: the cells encoder's kernel weights over a cell get equal
     # gradients, so only their sum matters; the sums encoder holds that sum (divided by cell²) and must move with it.
-    _, obs = batch_obs(PIXELS, 32, seed=3)
-    nets = [make_net("lstm_nac", PIXELS, seed=7, pixel_encoder=encoder) for encoder in ("cells", "cell_sums")]
+    env = {**PIXELS, "size": size}
+    _, obs = batch_obs(env, 32, seed=3)
+    nets = [make_net("lstm_nac", env, seed=7, pixel_encoder=encoder) for encoder in ("cells", "cell_sums")]
     assert isinstance(nets[1].encoder, CellSumEncoder)
     optimizers = [torch.optim.Adam(net.parameters(), lr=3e-3, eps=1e-12) for net in nets]  # ε is what they differ by
 
@@ -82,7 +84,7 @@ def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-    assert (outputs(nets[0]) - start).abs().max() > 0.05  # they moved, and together
+    assert (outputs(nets[0]) - start).abs().max() > 0.02  # they moved, and together
 
 
 def test_pixel_encoder_is_chosen_by_the_config():

@@ -75,10 +75,10 @@ class CellSumEncoder(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         n, cell, lo = self.size, self.cell, self.offset
         hi = lo + n * cell
-        batch, width = image.shape[0], image.shape[2] * image.shape[3]
+        batch, width, rgb = image.shape[0], image.shape[2], image.shape[3]
         # Rows first, over whole contiguous rows of uint8 (several times faster than summing 11×11 windows).
-        bands = image[:, lo:hi].reshape(batch, n, cell, width).sum(2, dtype=torch.float32)
-        sums = bands[:, :, lo * 3 : hi * 3].reshape(batch, n, n, cell, 3).sum(3)  # (B, N, N, RGB)
+        bands = image[:, lo:hi].reshape(batch, n, cell, width * rgb).sum(2, dtype=torch.float32)
+        sums = bands[:, :, lo * rgb : hi * rgb].reshape(batch, n, n, cell, rgb).sum(3)  # (B, N, N, RGB)
         return self.head(nn.functional.conv2d(sums.permute(0, 3, 1, 2) / 255.0, self.weight, self.bias))
 
 
