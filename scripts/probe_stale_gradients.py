@@ -1,0 +1,61 @@
+"""Sync A2C whose gradients are applied late, as a second A3C worker's are: does staleness alone slow learning?
+
+    python scripts/probe_stale_gradients.py RUN_FOLDER --seed 13 --frames 10000000 [--delay 1] [--agent lstm_nac]
+
+With two asynchronous workers, each gradient was computed on weights the other worker has moved since: it is applied
+one update late. This trains the sync way (one process, the preset's batch of 128 environments, one thread, the
+same seed stream), except that update k applies the gradient computed at update k − delay; --delay 0 is the sync
+trainer itself, bit for bit. The run folder is an ordinary one, evaluated every 500,000 frames (eval_history.csv),
+so `nalu-rl report` reads its time to mastery. A probe, not a training mode: resuming it forgets the pending gradients.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import deque
+
+import torch
+
+from nalu_rl.agents import sync_trainer
+from nalu_rl.agents.trainer import train
+from nalu_rl.nn import clip_weights_
+
+
+def delayed(delay: int):
+    """An ``update`` for the sync trainer that steps with the gradient of ``delay`` updates ago."""
+    pending: deque[list[torch.Tensor]] = deque()
+
+    def update(collector, optimizer, lr, shared=None):
+        net, cfg = collector.net, collector.config
+        loss, parts = collector.rollout()
+        net.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
+        pending.append([p.grad.clone() for p in net.parameters()])
+        if len(pending) > delay:
+            for p, grad in zip(net.parameters(), pending.popleft()):
+                p.grad = grad
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            optimizer.step()
+            clip_weights_(net)
+        collector.stats.record_update(parts, grad_norm)
+
+    return update
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir")
+    parser.add_argument("--seed", type=int, required=True)
+    parser.add_argument("--frames", type=int, required=True)
+    parser.add_argument("--delay", type=int, default=1)
+    parser.add_argument("--agent", default="lstm_nac")
+    args = parser.parse_args()
+    sync_trainer.update = delayed(args.delay)
+    train(agent=args.agent, env="paper_grid", frames=args.frames, seed=args.seed, mode="sync", run_dir=args.run_dir,
+          eval_every=500_000, progress=False)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
