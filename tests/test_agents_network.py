@@ -88,13 +88,14 @@ def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam
 
 
 def test_pixel_encoder_is_chosen_by_the_config():
-    cells = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16))
-    atari = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="atari"))
-    assert isinstance(cells.encoder, CellEncoder) and isinstance(atari.encoder, AtariEncoder)
-    sums = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_encoder="cell_sums"))
-    assert isinstance(sums.encoder, CellSumEncoder)
-    narrow = ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, pixel_channels=16))
-    assert cells.encoder.net[0].out_channels == 64 and narrow.encoder.net[0].out_channels == 16
+    def net(**hyper):
+        return ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, **hyper))
+
+    assert isinstance(net().encoder, CellSumEncoder)
+    assert isinstance(net(pixel_encoder="cells").encoder, CellEncoder)
+    assert isinstance(net(pixel_encoder="atari").encoder, AtariEncoder)
+    assert net().encoder.weight.shape[0] == 64 and net(pixel_channels=16).encoder.weight.shape[0] == 16
+    assert net(pixel_encoder="cells", pixel_channels=16).encoder.net[0].out_channels == 16
     with pytest.raises(ValueError, match="pixel_encoder must be one of"):
         AgentConfig(pixel_encoder="resnet")
 
