@@ -91,4 +91,4 @@ def test_a_pixel_run_records_the_settings_it_trained_with(tmp_path, preset):
     config = json.loads((run_dir / "config.json").read_text())
     assert config["env"]["obs_mode"] == "pixels"
     assert config["agent_config"]["gae_lambda"] == 1.0 and config["agent_config"]["n_steps"] == 4
-    assert config["agent_config"]["pixel_encoder"] == "cell_sums"
+    assert config["agent_config"]["pixel_encoder"] == "cells"

@@ -91,11 +91,11 @@ def test_pixel_encoder_is_chosen_by_the_config():
     def net(**hyper):
         return ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, **hyper))
 
-    assert isinstance(net().encoder, CellSumEncoder)
-    assert isinstance(net(pixel_encoder="cells").encoder, CellEncoder)
+    assert isinstance(net().encoder, CellEncoder)
+    assert isinstance(net(pixel_encoder="cell_sums").encoder, CellSumEncoder)
     assert isinstance(net(pixel_encoder="atari").encoder, AtariEncoder)
-    assert net().encoder.weight.shape[0] == 64 and net(pixel_channels=16).encoder.weight.shape[0] == 16
-    assert net(pixel_encoder="cells", pixel_channels=16).encoder.net[0].out_channels == 16
+    assert net().encoder.net[0].out_channels == 64 and net(pixel_channels=16).encoder.net[0].out_channels == 16
+    assert net(pixel_encoder="cell_sums", pixel_channels=16).encoder.weight.shape[0] == 16
     with pytest.raises(ValueError, match="pixel_encoder must be one of"):
         AgentConfig(pixel_encoder="resnet")
 

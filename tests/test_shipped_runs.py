@@ -15,6 +15,7 @@ from nalu_rl.evaluation.measures import MASTERY_LEVEL, MASTERY_RANGE, paper_rang
 RUNS = Path(__file__).resolve().parents[1] / "runs"
 VERDICT = ("verdict-default", "verdict-portable")  # the verdict's runs, with their final weights
 CURVES = RUNS / "curves-default"  # the learning curves: config, history and final evaluation, no weights
+ASYNC = RUNS / "async-default"  # A3C with 2 workers on the verdict's seeds: the same, no weights
 
 
 def folders(root: Path) -> list[str]:
@@ -26,6 +27,7 @@ def test_the_shipped_runs_are_the_readmes_and_fit_in_10_mb():
         assert folders(RUNS / name) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(10, 20)), name
         assert all((RUNS / name / run / "checkpoints" / "latest.pt").is_file() for run in folders(RUNS / name))
     assert folders(CURVES) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(10))
+    assert folders(ASYNC) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(10, 20))
     total = sum(p.stat().st_size for p in RUNS.rglob("*") if p.is_file())
     assert total < 10 * 2**20
 
@@ -44,11 +46,18 @@ def test_a_shipped_run_masters_the_training_range_and_gives_its_recorded_extrapo
     assert paper_range_reward(results) == pytest.approx(recorded["reward_13_20"], abs=0.02)
 
 
-def test_the_learning_curves_report_without_weights(tmp_path):
+@pytest.mark.parametrize("root, seeds, mastered, late_means", [
+    (CURVES, range(10), {"lstm": 10, "lstm_nac": 10}, {"lstm": 0.35, "lstm_nac": 0.55}),
+    (ASYNC, range(10, 20), {"lstm": 7, "lstm_nac": 9}, {"lstm": 0.25, "lstm_nac": 0.21}),
+], ids=["curves", "async"])  # fmt: skip
+def test_runs_shipped_without_weights_report_the_readmes_numbers(tmp_path, root, seeds, mastered, late_means):
     import shutil
 
-    copy = tmp_path / "curves"
-    shutil.copytree(CURVES, copy)
+    copy = tmp_path / root.name
+    shutil.copytree(root, copy)
     report = rp.make_report(copy)
-    late = report["training"]["lstm_nac"]["late"]["per_seed"]
-    assert [p["seed"] for p in late] == list(range(10)) and report["training"]["lstm"]["mastery"]["mastered"] == 10
+    for agent in ("lstm", "lstm_nac"):
+        training = report["training"][agent]
+        assert [p["seed"] for p in training["late"]["per_seed"]] == list(seeds)
+        assert training["mastery"]["mastered"] == mastered[agent]
+        assert training["late"]["mean"] == pytest.approx(late_means[agent], abs=0.005)

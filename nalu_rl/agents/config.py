@@ -42,9 +42,9 @@ class AgentConfig:
 
     core: str = "lstm"
     encoder_size: int = 64  # features out of the observation encoder
-    # pixels only: "cell_sums" (one read-out per grid cell, from its pixel sums), "cells" (the same as a convolution
-    # over each cell's pixels: slower) or "atari" (A3C's conv net)
-    pixel_encoder: str = "cell_sums"
+    # pixels only: "cells" (one conv window per grid cell), "cell_sums" (the same from each cell's pixel sums, faster)
+    # or "atari" (A3C's conv net)
+    pixel_encoder: str = "cells"
     pixel_channels: int = 64  # channels of the cell encoders' convolution (see network.CellEncoder)
     hidden_size: int = 64  # LSTM / GRU units
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
