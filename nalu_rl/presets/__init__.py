@@ -29,11 +29,19 @@ def available(kind: str) -> list[str]:
     return sorted(p.name[: -len(".toml")] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
+def is_path(name_or_path: str | Path) -> bool:
+    """Whether a preset is given as a file path (a ``.toml`` name or an existing file) rather than a shipped name.
+
+    A folder is never a preset: `--out lstm` leaves a folder named like the preset it trained.
+    """
+    candidate = Path(name_or_path)
+    return candidate.suffix == ".toml" or candidate.is_file()
+
+
 def resolve(kind: str, name_or_path: str | Path) -> tuple[str, Path]:
     """Return ``(name, path)`` of a preset given by shipped name or by file path."""
     candidate = Path(name_or_path)
-    # A folder is never a preset: `--out lstm` leaves a folder named like the preset it trained.
-    if candidate.suffix == ".toml" or candidate.is_file():
+    if is_path(candidate):
         if not candidate.is_file():
             raise PresetError(f"{kind[:-1]} preset file not found: {candidate}")
         return candidate.stem, candidate

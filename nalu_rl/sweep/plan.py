@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nalu_rl import presets
 from nalu_rl.agents.kind import RUN_OPTIONS
 from nalu_rl.common.checks import check_int
 from nalu_rl.runs.kinds import kind_of
@@ -90,5 +91,4 @@ def plan_runs(agents: Sequence[str], seeds: Sequence[int], **options: Any) -> li
 
 
 def _absolute_if_path(preset: str) -> str:
-    path = Path(preset)
-    return str(path.resolve()) if preset.endswith(".toml") or path.is_file() else preset
+    return str(Path(preset).resolve()) if presets.is_path(preset) else preset
