@@ -18,30 +18,31 @@ import torch
 
 from nalu_rl.agents import sync_trainer
 from nalu_rl.agents.trainer import train
-from nalu_rl.nn import clip_weights_
 
 
-def delayed(delay: int):
-    """An ``update`` for the sync trainer that steps with the gradient of ``delay`` updates ago."""
-    pending: deque[list[torch.Tensor]] = deque()
+def delayed(make_optimizer, delay: int):
+    """A ``make_optimizer`` whose optimisers step with the gradient of ``delay`` updates ago (none before that).
 
-    def update(collector, optimizer, lr, shared=None):
-        net, cfg = collector.net, collector.config
-        loss, parts = collector.rollout()
-        net.zero_grad(set_to_none=True)
-        loss.backward()
-        grad_norm = torch.nn.utils.clip_grad_norm_(net.parameters(), cfg.max_grad_norm)
-        pending.append([p.grad.clone() for p in net.parameters()])
-        if len(pending) > delay:
-            for p, grad in zip(net.parameters(), pending.popleft()):
-                p.grad = grad
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            optimizer.step()
-            clip_weights_(net)
-        collector.stats.record_update(parts, grad_norm)
+    Only the step is changed: the sync trainer's own update computes, clips and hands over each gradient as usual.
+    """
 
-    return update
+    def make(params, config) -> torch.optim.Optimizer:
+        optimizer = make_optimizer(params, config)
+        params = [p for group in optimizer.param_groups for p in group["params"]]
+        pending: deque[list[torch.Tensor]] = deque()
+        step = optimizer.step
+
+        def delayed_step() -> None:
+            pending.append([p.grad.clone() for p in params])
+            if len(pending) > delay:
+                for p, grad in zip(params, pending.popleft()):
+                    p.grad = grad
+                step()
+
+        optimizer.step = delayed_step
+        return optimizer
+
+    return make
 
 
 def main() -> None:
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--agent", default="lstm_nac")
     parser.add_argument("--lr", type=float, help="learning rate (default: the preset's)")
     args = parser.parse_args()
-    sync_trainer.update = delayed(args.delay)
+    sync_trainer.make_optimizer = delayed(sync_trainer.make_optimizer, args.delay)
     train(agent=args.agent, env="paper_grid", frames=args.frames, seed=args.seed, mode="sync", run_dir=args.run_dir,
           eval_every=500_000, overrides={} if args.lr is None else {"lr": args.lr}, progress=False)  # fmt: skip
 
