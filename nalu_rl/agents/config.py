@@ -32,7 +32,7 @@ NUMBER_LIMITS = {  # name: (low, high, low excluded)
     "instruction_scale": (0.0, 1e3, True), "lr": (0.0, 1.0, True), "eps": (0.0, 1.0, True),
     "max_grad_norm": (0.0, 1e6, True), "entropy_coef": (0.0, 1e3, False), "value_coef": (0.0, 1e3, False),
     "unit_reg_coef": (0.0, 1e3, False), "count_coef": (0.0, 1e3, False), "gamma": (0.0, 1.0, False),
-    "gae_lambda": (0.0, 1.0, False),
+    "gae_lambda": (0.0, 1.0, False), "adam_beta1": (0.0, 0.999, False),
 }  # fmt: skip
 
 
@@ -50,6 +50,7 @@ class AgentConfig:
     unit_size: int = 8  # outputs of the arithmetic unit in lstm_nac / lstm_nau
     instruction_scale: float = 1.0  # the core sees T * scale: linear, so T outside training stays distinct
     optimizer: str = "adam"
+    adam_beta1: float = 0.9  # Adam's momentum (asynchronous workers add momentum of their own: docs/FINDINGS.md)
     lr: float = 3e-3
     lr_schedule: str = "constant"  # "linear": decays to 0 at the run's last frame
     eps: float = 1e-5  # optimiser epsilon
