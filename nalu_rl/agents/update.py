@@ -16,7 +16,7 @@ from nalu_rl.nn import clip_weights_
 
 def make_optimizer(params: Iterable[torch.nn.Parameter], config: AgentConfig) -> torch.optim.Optimizer:
     if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=config.lr, betas=(config.adam_beta1, 0.999), eps=config.eps)
+        return torch.optim.Adam(params, lr=config.lr, betas=(float(config.adam_beta1), 0.999), eps=config.eps)
     return torch.optim.RMSprop(params, lr=config.lr, eps=config.eps, alpha=0.99)
 
 
