@@ -16,7 +16,8 @@ SMALL = dict(agent="lstm", env="fast", mode="sync", workers=1, envs_per_worker=8
 @pytest.mark.parametrize(
     "setting, name",
     [("lr=inf", "lr"), ("lr=nan", "lr"), ("entropy_coef=1e9", "entropy_coef"), ("max_grad_norm=-inf", "max_grad_norm"),
-     ("n_steps=1000000000", "n_steps"), ("hidden_size=1e9", "hidden_size"), ('gamma="0.9"', "gamma")],
+     ("n_steps=1000000000", "n_steps"), ("hidden_size=1e9", "hidden_size"), ('gamma="0.9"', "gamma"),
+     ("adam_beta1=1", "adam_beta1")],
 )  # fmt: skip
 def test_train_refuses_numbers_that_are_not_numbers(tmp_path, capsys, monkeypatch, setting, name):
     monkeypatch.chdir(tmp_path)
@@ -24,6 +25,15 @@ def test_train_refuses_numbers_that_are_not_numbers(tmp_path, capsys, monkeypatc
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{name} must be" in err and "Traceback" not in err
     assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("beta1", [0, 0.5])  # 0 as --set parses it: an integer, which Adam refuses unless converted
+def test_adams_momentum_is_the_configured_one(beta1):
+    from nalu_rl.agents.config import AgentConfig
+    from nalu_rl.agents.update import make_optimizer
+
+    optimizer = make_optimizer([torch.nn.Parameter(torch.zeros(2))], AgentConfig(adam_beta1=beta1))
+    assert optimizer.param_groups[0]["betas"] == (beta1, 0.999)
 
 
 @pytest.mark.parametrize("setting", ["lr=inf", "n_envs=1000000000", "ent_coef=1e12"])
