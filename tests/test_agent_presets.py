@@ -1,4 +1,4 @@
-"""Agent presets: the [run] defaults and the [pixels] table, applied by observation mode."""
+"""Agent presets: the [run] defaults, the [pixels] table applied by observation mode and the [async] table by training mode."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import pytest
 
 from nalu_rl import presets
 from nalu_rl.agents import train
-from nalu_rl.agents.config import RUN_KEYS, load_preset
+from nalu_rl.agents.config import RUN_KEYS, AgentConfig, load_preset
+from nalu_rl.agents.planning import prepare
 from nalu_rl.envs import DEFAULT_PRESET
 
 PRESET = """
@@ -59,6 +60,49 @@ def test_a_bad_pixels_table_is_refused_whatever_the_environment(tmp_path):
         load_preset(str(bad))
 
 
+ASYNC_PRESET = """
+core = "lstm"
+lr = 3e-3
+
+[run]
+mode = "sync"
+frames = 1000
+
+[pixels]
+lr = 2e-3
+n_steps = 4
+
+[async]
+optimizer = "rmsprop"
+lr = 1e-3
+"""
+
+
+def test_the_async_table_applies_to_async_runs_only(tmp_path):
+    path = tmp_path / "agent.toml"
+    path.write_text(ASYNC_PRESET)
+    sync = load_preset(str(path))[1]
+    assert (sync.optimizer, sync.lr) == ("adam", 3e-3)
+    for asked in (dict(mode="async"), dict(overrides={"mode": "async"})):
+        config = load_preset(str(path), **asked)[1]
+        assert (config.optimizer, config.lr) == ("rmsprop", 1e-3)
+    on_pixels = load_preset(str(path), env="paper", mode="async")[1]
+    assert (on_pixels.lr, on_pixels.n_steps) == (1e-3, 4)  # [async] wins over [pixels]; the rest of [pixels] stays
+    assert load_preset(str(path), {"lr": 5e-4}, mode="async")[1].lr == 5e-4  # overrides win over both
+    plan = prepare(agent=str(path), env="fast", mode="async", workers=2, envs_per_worker=8, run_dir=tmp_path / "run")
+    assert AgentConfig.from_dict(plan.config.agent_config).optimizer == "rmsprop"  # what the run records and trains with
+
+
+def test_a_bad_async_table_is_refused_whatever_the_mode(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('core = "lstm"\n[run]\nmode = "sync"\n[async]\noptimizer = "sgd"\n')
+    with pytest.raises(presets.PresetError, match="optimizer must be one of"):
+        load_preset(str(bad))
+    bad.write_text('core = "lstm"\n[async]\nmode = "sync"\n')
+    with pytest.raises(presets.PresetError, match=r"\[async\] cannot set mode"):
+        load_preset(str(bad))
+
+
 @pytest.mark.parametrize("agent", ["lstm", "lstm_nac"])
 def test_the_paper_agents_have_their_own_pixel_settings(agent):
     _, grid, grid_run = load_preset(agent, env="fast")
@@ -68,7 +112,7 @@ def test_the_paper_agents_have_their_own_pixel_settings(agent):
 
 
 @pytest.mark.parametrize("agent", presets.available("agents"))
-def test_every_shipped_agent_applies_its_pixels_table_on_pixels_only(agent):
+def test_every_shipped_agent_applies_its_pixels_and_async_tables_where_they_belong(agent):
     _, table = presets.load("agents", agent)
     pixels_table = table.get("pixels", {})
     assert "env" not in table.get("run", {})  # the shipped agents train on the default environment preset
@@ -77,12 +121,15 @@ def test_every_shipped_agent_applies_its_pixels_table_on_pixels_only(agent):
     _, pixels, pixel_run = load_preset(agent, env="paper")
     for key, value in pixels_table.items():
         assert (pixel_run[key] if key in RUN_KEYS else getattr(pixels, key)) == value, key
-    for key in set(table) - {"run", "pixels", "display"}:
+    for key in set(table) - {"run", "pixels", "async", "display"}:
         assert getattr(grid, key) == table[key], key
         if key not in pixels_table:
             assert getattr(pixels, key) == table[key], key
     assert grid_run == table["run"]
     assert pixel_run == {**table["run"], **{k: v for k, v in pixels_table.items() if k in RUN_KEYS}}
+    _, async_grid, _ = load_preset(agent, env="fast", mode="async")
+    for key, value in table.get("async", {}).items():
+        assert getattr(async_grid, key) == value != getattr(grid, key), key
 
 
 def test_a_pixel_run_records_the_settings_it_trained_with(tmp_path, preset):

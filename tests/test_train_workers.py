@@ -15,6 +15,7 @@ import torch
 
 from nalu_rl.agents import AgentConfig, WorkerError, load_agent, train
 from nalu_rl.agents.checkpoint import load_checkpoint
+from nalu_rl.agents.config import load_preset
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.agents.trainer import prepare, run
 from nalu_rl.envs.rules import Config
@@ -38,8 +39,9 @@ def test_one_async_worker_retraces_the_sync_run(tmp_path):
     Its gradients reach the shared network through a copy; a copy lost on the way (none, zeros
     or a wrong sign) or a step of the worker's local parameters instead would end elsewhere.
     """
+    same = load_preset("lstm_nac", mode="sync")[1]  # the preset's [async] table would change the optimiser
     options = {"agent": "lstm_nac", "env": "fast", "frames": 384, "seed": 5, "workers": 1, "envs_per_worker": 8,
-               "progress": False, "overrides": {"n_steps": 16}}  # fmt: skip
+               "progress": False, "overrides": {"n_steps": 16, "optimizer": same.optimizer, "lr": same.lr}}  # fmt: skip
     sync = load_checkpoint(train(mode="sync", run_dir=tmp_path / "sync", **options) / "checkpoints" / "latest.pt")
     hogwild = load_checkpoint(train(mode="async", run_dir=tmp_path / "async", **options) / "checkpoints" / "latest.pt")
     assert (hogwild["frames"], hogwild["updates"]) == (sync["frames"], sync["updates"]) == (384, 3)

@@ -1,8 +1,9 @@
 """Agent hyper-parameters: the ``agents/*.toml`` presets, validated and resolved.
 
 A preset holds the hyper-parameters at its top level, those that differ for pixel observations
-in its ``[pixels]`` table, and the defaults of a run (environment, frames, mode, workers, envs per
-worker) in its ``[run]`` table; command-line flags and ``overrides`` win over all three.
+in its ``[pixels]`` table and for asynchronous workers in its ``[async]`` table, and the defaults of
+a run (environment, frames, mode, workers, envs per worker) in its ``[run]`` table; command-line
+flags and ``overrides`` win over all of them.
 """
 
 from __future__ import annotations
@@ -134,37 +135,44 @@ def agent_config_of(run_dir: Path, config: runs.RunConfig) -> AgentConfig:
 
 
 def load_preset(
-    name_or_path: str, overrides: dict[str, Any] | None = None, env: str | None = None
+    name_or_path: str, overrides: dict[str, Any] | None = None, env: str | None = None, mode: str | None = None
 ) -> tuple[str, AgentConfig, dict[str, Any]]:
     """``(name, hyper-parameters, run defaults)`` of an agent preset, with ``overrides`` applied.
 
     ``overrides`` may hold hyper-parameters and run keys (:data:`RUN_KEYS`) alike. A preset's
     ``[pixels]`` table holds what differs when the environment (``env``, an env preset, or else
-    the preset's own ``[run] env``) has pixel observations: hyper-parameters and run keys but
-    ``env``. Overrides win over it.
+    the preset's own ``[run] env``) has pixel observations, its ``[async]`` table what differs when
+    the training mode (``mode``, else the overrides' or the preset's own) is ``"async"``: both hold
+    hyper-parameters and run keys but ``env`` and ``mode``. ``[async]`` wins over ``[pixels]``,
+    overrides over both.
     """
     from nalu_rl.envs import DEFAULT_PRESET, env_kwargs_from_preset
     from nalu_rl.envs.rules import Config
+    from nalu_rl.runs.config import DEFAULT_MODE
 
     name, table = presets.load("agents", name_or_path)
     table = dict(table)
     _display(name, table.pop("display", {}))
     run = dict(table.pop("run", {}))
-    pixels = dict(table.pop("pixels", {}))
+    conditional = {key: dict(table.pop(key, {})) for key in ("pixels", "async")}
     unknown_run = set(run) - set(RUN_KEYS)
     if unknown_run:
         raise presets.PresetError(f"agent preset {name!r}: unknown [run] key(s) {sorted(unknown_run)}; allowed: {RUN_KEYS}")
-    if "env" in pixels:
-        raise presets.PresetError(f"agent preset {name!r}: [pixels] cannot set env")
+    for key, part in conditional.items():
+        for fixed in ("env", "mode"):
+            if fixed in part:
+                raise presets.PresetError(f"agent preset {name!r}: [{key}] cannot set {fixed}")
     overrides = overrides or {}
     if env is None:
         env = overrides.get("env", run.get("env", DEFAULT_PRESET))
-    pixel_hyper = {k: v for k, v in pixels.items() if k not in RUN_KEYS}
-    on_pixels = Config.from_dict(env_kwargs_from_preset(env)[1]).obs_mode == "pixels"
-    for key, value in ({**pixels, **overrides} if on_pixels else overrides).items():
+    if mode is None:
+        mode = overrides.get("mode", run.get("mode", DEFAULT_MODE))
+    applies = {"pixels": Config.from_dict(env_kwargs_from_preset(env)[1]).obs_mode == "pixels", "async": mode == "async"}
+    for key, value in {**{k: v for part in conditional for k, v in conditional[part].items() if applies[part]}, **overrides}.items():
         (run if key in RUN_KEYS else table)[key] = value
     try:
-        AgentConfig.from_dict({**table, **pixel_hyper})  # the [pixels] table is checked whatever the environment
+        for part in conditional.values():  # each table is checked whatever the environment and mode
+            AgentConfig.from_dict({**table, **{k: v for k, v in part.items() if k not in RUN_KEYS}})
         config = AgentConfig.from_dict(table)
     except (TypeError, ValueError) as err:
         raise presets.PresetError(f"agent preset {name!r}: {err}") from None

@@ -88,7 +88,7 @@ def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
 def _prepare_new(request: TrainRequest) -> Plan:
     if request.agent is None:
         raise ValueError("an agent preset is required (e.g. --agent lstm_nac)")
-    name, agent_config, defaults = load_preset(request.agent, request.overrides, request.env)
+    name, agent_config, defaults = load_preset(request.agent, request.overrides, request.env, request.mode)
     env_name, env_kwargs = env_kwargs_from_preset(request.env if request.env is not None else defaults.get("env", DEFAULT_PRESET))
     settings = {
         "seed": request.seed,
