@@ -168,7 +168,11 @@ def load_preset(
     if mode is None:
         mode = overrides.get("mode", run.get("mode", DEFAULT_MODE))
     applies = {"pixels": Config.from_dict(env_kwargs_from_preset(env)[1]).obs_mode == "pixels", "async": mode == "async"}
-    for key, value in {**{k: v for part in conditional for k, v in conditional[part].items() if applies[part]}, **overrides}.items():
+    applied: dict[str, Any] = {}
+    for part, values in conditional.items():  # in order: [async] wins over [pixels]
+        if applies[part]:
+            applied.update(values)
+    for key, value in {**applied, **overrides}.items():
         (run if key in RUN_KEYS else table)[key] = value
     try:
         for part in conditional.values():  # each table is checked whatever the environment and mode
