@@ -1,6 +1,6 @@
 """Sync A2C whose gradients are applied late, as a second A3C worker's are: does staleness alone slow learning?
 
-    python scripts/probe_stale_gradients.py RUN_FOLDER --seed 13 --frames 10000000 [--delay 1] [--agent lstm_nac] [--set KEY=VALUE ...]
+    python scripts/probe_stale_gradients.py RUN_FOLDER --seed 13 --frames 10000000 [--delay 1] [--agent lstm_nac] [--set KEY=VALUE]...
 
 With two asynchronous workers, each gradient was computed on weights the other worker has moved since: it is applied
 one update late. This trains the sync way (one process, the preset's batch of 128 environments, one thread, the
@@ -17,8 +17,8 @@ from collections import deque
 import torch
 
 from nalu_rl.agents import sync_trainer
-from nalu_rl.agents.config import parse_override
 from nalu_rl.agents.trainer import train
+from nalu_rl.cli.args import parse_overrides
 
 
 def delayed(make_optimizer, delay: int):
@@ -53,11 +53,12 @@ def main() -> None:
     parser.add_argument("--frames", type=int, required=True)
     parser.add_argument("--delay", type=int, default=1)
     parser.add_argument("--agent", default="lstm_nac")
-    parser.add_argument("--set", nargs="+", default=[], metavar="KEY=VALUE", help="hyper-parameters other than the preset's")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="a hyper-parameter other than the preset's, as in nalu-rl train (repeatable)")  # fmt: skip
     args = parser.parse_args()
     sync_trainer.make_optimizer = delayed(sync_trainer.make_optimizer, args.delay)
     train(agent=args.agent, env="paper_grid", frames=args.frames, seed=args.seed, mode="sync", run_dir=args.run_dir,
-          eval_every=500_000, overrides=dict(parse_override(item) for item in args.set), progress=False)  # fmt: skip
+          eval_every=500_000, overrides=parse_overrides(args.set), progress=False)  # fmt: skip
 
 
 if __name__ == "__main__":
