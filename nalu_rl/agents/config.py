@@ -24,7 +24,7 @@ from nalu_rl.common.checks import check_int
 
 OPTIMIZERS = ("adam", "rmsprop")
 LR_SCHEDULES = ("constant", "linear")
-PIXEL_ENCODERS = ("cells", "cell_sums", "atari")
+PIXEL_ENCODERS = ("cells", "cell_sums", "cell_means", "atari")
 RUN_KEYS = ("env", "frames", "mode", "workers", "envs_per_worker")
 # Bounds of the hyper-parameters: wide enough for any sensible run, tight enough that a typo (lr=inf, n_steps=10**9)
 # is refused before anything trains rather than ending in NaN weights or an allocator's traceback.
@@ -43,8 +43,8 @@ class AgentConfig:
 
     core: str = "lstm"
     encoder_size: int = 64  # features out of the observation encoder
-    # pixels only: "cells" (one conv window per grid cell), "cell_sums" (the same from each cell's pixel sums, faster)
-    # or "atari" (A3C's conv net)
+    # pixels only: "cells" (one conv window per grid cell), "cell_sums" (the same from each cell's pixel sums, faster),
+    # "cell_means" (the same start over each cell's mean colour: a per-cell layer that learns 121x slower) or "atari"
     pixel_encoder: str = "cells"
     pixel_channels: int = 64  # channels of the cell encoders' convolution (see network.CellEncoder)
     hidden_size: int = 64  # LSTM / GRU units

@@ -62,13 +62,17 @@ class CellSumEncoder(nn.Module):
     being ``cell`` times the kernel's.
     """
 
-    def __init__(self, size: int, out_features: int, channels: int) -> None:
+    def __init__(self, size: int, out_features: int, channels: int, means: bool = False) -> None:
         super().__init__()
         self.size, self.cell = size, rules.IMAGE_SIZE // size
         self.offset = (rules.IMAGE_SIZE - self.cell * size) // 2
+        # Sums reach cell² times a colour, means one colour: dividing the input (and not the start) by cell² keeps
+        # the function a seed starts from and makes each Adam step move it cell² times less (see CellMeanEncoder).
+        self.input_scale = 255.0 * self.cell**2 if means else 255.0
         # The cells encoder's kernel and read-out, drawn in its order: a seed starts both encoders alike.
         kernel = nn.Conv2d(3, channels, kernel_size=self.cell, stride=self.cell)
-        self.weight = nn.Parameter(kernel.weight.detach().sum((2, 3), keepdim=True) / self.cell**2)
+        summed = kernel.weight.detach().sum((2, 3), keepdim=True)
+        self.weight = nn.Parameter(summed if means else summed / self.cell**2)
         self.bias = nn.Parameter(kernel.bias.detach().clone())
         self.head = nn.Sequential(nn.ReLU(), nn.Flatten(), nn.Linear(channels * size * size, out_features), nn.ReLU())
 
@@ -79,7 +83,20 @@ class CellSumEncoder(nn.Module):
         # Rows first, over whole contiguous rows of uint8 (several times faster than summing 11×11 windows).
         bands = image[:, lo:hi].reshape(batch, n, cell, width * rgb).sum(2, dtype=torch.float32)
         sums = bands[:, :, lo * rgb : hi * rgb].reshape(batch, n, n, cell, rgb).sum(3)  # (B, N, N, RGB)
-        return self.head(nn.functional.conv2d(sums.permute(0, 3, 1, 2) / 255.0, self.weight, self.bias))
+        return self.head(nn.functional.conv2d(sums.permute(0, 3, 1, 2) / self.input_scale, self.weight, self.bias))
+
+
+class CellMeanEncoder(CellSumEncoder):
+    """:class:`CellSumEncoder` over each cell's mean colour: the same function at the start, a per-cell layer that
+    learns at the grid encoder's pace.
+
+    Over sums, an Adam step on the per-cell layer changes its output by up to ``cell²`` (121) times the learning rate,
+    where the grid encoder's one-hot planes move by the learning rate; runs that never learned on pixels had every
+    channel of that layer silent on the agent's and the target's colours (docs/FINDINGS.md, "Pixels: why seeds fail").
+    """
+
+    def __init__(self, size: int, out_features: int, channels: int) -> None:
+        super().__init__(size, out_features, channels, means=True)
 
 
 class AtariEncoder(nn.Module):
@@ -113,6 +130,8 @@ class ActorCritic(nn.Module):
             self.encoder = CellEncoder(size, config.encoder_size, config.pixel_channels)
         elif config.pixel_encoder == "cell_sums":
             self.encoder = CellSumEncoder(size, config.encoder_size, config.pixel_channels)
+        elif config.pixel_encoder == "cell_means":
+            self.encoder = CellMeanEncoder(size, config.encoder_size, config.pixel_channels)
         else:
             self.encoder = AtariEncoder(config.encoder_size)
         self.core = build_core(config.core, config.encoder_size, config.hidden_size, config.unit_size)
