@@ -11,7 +11,7 @@ import torch
 from nalu_rl.agents import Agent, AgentConfig, load_agent
 from nalu_rl.agents.checkpoint import save_checkpoint
 from nalu_rl.agents.cores import CORES
-from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder, CellSumEncoder
+from nalu_rl.agents.network import ActorCritic, AtariEncoder, CellEncoder, CellMeanEncoder, CellSumEncoder
 from nalu_rl.envs.batched import TimedGridVecEnv
 from nalu_rl.envs.rules import Config
 
@@ -87,12 +87,44 @@ def test_the_cell_sum_encoder_starts_as_the_cell_encoder_and_takes_the_same_adam
     assert (outputs(nets[0]) - start).abs().max() > 0.02  # they moved, and together
 
 
+@pytest.mark.parametrize("size", [5, 6])
+def test_the_cell_mean_encoder_starts_as_the_cell_sum_encoder_and_its_cell_layer_steps_cell_squared_times_less(size):
+    # Same function at the start; but one Adam step on the per-cell weight changes that layer's output cell² times
+    # less over means than over sums (the grid encoder's pace instead of 121 times it, for cells of 11 pixels).
+    env = {**PIXELS, "size": size}
+    _, obs = batch_obs(env, 32, seed=3)
+    nets = [make_net("lstm_nac", env, seed=7, pixel_encoder=encoder) for encoder in ("cell_sums", "cell_means")]
+    assert isinstance(nets[1].encoder, CellMeanEncoder)
+    cell = nets[0].encoder.cell
+    lo, hi = nets[0].encoder.offset, nets[0].encoder.offset + size * cell
+    sums = obs["image"][:, lo:hi, lo:hi].float().unfold(1, cell, cell).unfold(2, cell, cell).sum((-1, -2))
+    sums = sums.permute(0, 3, 1, 2)  # (B, RGB, N, N)
+
+    def cell_layer(encoder):  # (B, channels, N, N) pre-activations of the per-cell layer
+        return torch.nn.functional.conv2d(sums / encoder.input_scale, encoder.weight, encoder.bias).detach()
+
+    def outputs(net):
+        logits, value, _ = net(obs["image"], obs["instruction"], net.initial_state(32))
+        return torch.cat([logits, value[:, None]], 1)
+
+    torch.testing.assert_close(outputs(nets[1]), outputs(nets[0]), atol=1e-6, rtol=0)
+    moved = []
+    for net in nets:
+        before = cell_layer(net.encoder)
+        optimizer = torch.optim.Adam([net.encoder.weight], lr=1e-3, eps=1e-12)
+        outputs(net)[:, :5].log_softmax(1)[:, 0].mean().backward()
+        optimizer.step()
+        moved.append((cell_layer(net.encoder) - before).abs().max().item())
+    assert moved[0] == pytest.approx(moved[1] * cell**2, rel=1e-3)
+
+
 def test_pixel_encoder_is_chosen_by_the_config():
     def net(**hyper):
         return ActorCritic(Config.from_dict(PIXELS), AgentConfig(encoder_size=16, hidden_size=16, **hyper))
 
     assert isinstance(net().encoder, CellEncoder)
     assert isinstance(net(pixel_encoder="cell_sums").encoder, CellSumEncoder)
+    assert isinstance(net(pixel_encoder="cell_means").encoder, CellMeanEncoder)
     assert isinstance(net(pixel_encoder="atari").encoder, AtariEncoder)
     assert net().encoder.net[0].out_channels == 64 and net(pixel_channels=16).encoder.net[0].out_channels == 16
     assert net(pixel_encoder="cell_sums", pixel_channels=16).encoder.weight.shape[0] == 16
