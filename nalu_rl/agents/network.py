@@ -92,7 +92,7 @@ class CellMeanEncoder(CellSumEncoder):
 
     Over sums, an Adam step on the per-cell layer changes its output by up to ``cell²`` (121) times the learning rate,
     where the grid encoder's one-hot planes move by the learning rate; runs that never learned on pixels had every
-    channel of that layer silent on the agent's and the target's colours (docs/FINDINGS.md, "Pixels: why seeds fail").
+    channel of that layer silent on the agent's and the target's colours (docs/FINDINGS.md, "Pixels: why seeds failed").
     """
 
     def __init__(self, size: int, out_features: int, channels: int) -> None:
