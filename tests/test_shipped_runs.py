@@ -18,6 +18,7 @@ CURVES = RUNS / "curves-default"  # the learning curves: config, history and fin
 ASYNC_ADAM = RUNS / "async-adam-default"  # A3C, 2 workers, the sync recipe's Adam, the verdict's seeds: no weights
 ASYNC = RUNS / "async-rmsprop-default"  # A3C, 2 workers, the presets' [async] RMSProp, seeds 20-29: no weights
 ASYNC_PORTABLE = RUNS / "async-rmsprop-portable"  # the same under portable kernels
+PIXELS_ASYNC = RUNS / "pixels-async-default"  # A3C on the paper's 56x56 frames, the presets' recipe, seeds 20-24
 
 
 def folders(root: Path) -> list[str]:
@@ -32,6 +33,7 @@ def test_the_shipped_runs_are_the_readmes_and_fit_in_10_mb():
     assert folders(ASYNC_ADAM) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(10, 20))
     for root in (ASYNC, ASYNC_PORTABLE):
         assert folders(root) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(20, 30))
+    assert folders(PIXELS_ASYNC) == sorted(f"{a}-s{s}" for a in ("lstm", "lstm_nac") for s in range(20, 25))
     total = sum(p.stat().st_size for p in RUNS.rglob("*") if p.is_file())
     assert total < 10 * 2**20
 
@@ -55,7 +57,8 @@ def test_a_shipped_run_masters_the_training_range_and_gives_its_recorded_extrapo
     (ASYNC_ADAM, range(10, 20), {"lstm": 7, "lstm_nac": 9}, {"lstm": 0.25, "lstm_nac": 0.21}),
     (ASYNC, range(20, 30), {"lstm": 10, "lstm_nac": 10}, {"lstm": 0.28, "lstm_nac": 0.47}),
     (ASYNC_PORTABLE, range(20, 30), {"lstm": 10, "lstm_nac": 10}, {"lstm": 0.27, "lstm_nac": 0.49}),
-], ids=["curves", "async-adam", "async-rmsprop", "async-rmsprop-portable"])  # fmt: skip
+    (PIXELS_ASYNC, range(20, 25), {"lstm": 5, "lstm_nac": 5}, {"lstm": 0.43, "lstm_nac": 0.60}),
+], ids=["curves", "async-adam", "async-rmsprop", "async-rmsprop-portable", "pixels-async"])  # fmt: skip
 def test_runs_shipped_without_weights_report_the_readmes_numbers(tmp_path, root, seeds, mastered, late_means):
     import shutil
 
