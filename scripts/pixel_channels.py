@@ -13,6 +13,7 @@ and the target only as holes in the background, or not at all.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import numpy as np
 import torch
@@ -71,7 +72,10 @@ def main() -> None:
     parser.add_argument("--checkpoint", choices=("latest", "best"), default="latest")
     args = parser.parse_args()
     for run in args.runs:
-        c = channels(run, args.checkpoint)
+        try:
+            c = channels(run, args.checkpoint)
+        except (FileNotFoundError, ValueError) as err:
+            sys.exit(f"pixel_channels.py: {run}: {err}")
         print(f"{run}: {c['encoder']}; per-cell channels firing on empty / agent / target: "
               f"{c['empty']} / {c['agent']} / {c['target']} of {c['channels']}; encoder outputs never firing: "
               f"{c['silent_outputs']} of {c['outputs']}; rank over the placements: {c['rank']}")  # fmt: skip

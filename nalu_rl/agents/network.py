@@ -91,8 +91,8 @@ class CellMeanEncoder(CellSumEncoder):
     learns at the grid encoder's pace.
 
     Over sums, an Adam step on the per-cell layer changes its output by up to ``cell²`` (121) times the learning rate,
-    where the grid encoder's one-hot planes move by the learning rate; runs that never learned on pixels had every
-    channel of that layer silent on the agent's and the target's colours (docs/FINDINGS.md, "Pixels: why seeds failed").
+    where the grid encoder's one-hot planes move by the learning rate: steps that large can silence a channel on a
+    colour for good (what that did to pixel runs: docs/FINDINGS.md, "Pixels: why seeds failed").
     """
 
     def __init__(self, size: int, out_features: int, channels: int) -> None:
