@@ -38,11 +38,14 @@ def test_the_shipped_runs_are_the_readmes_and_fit_in_10_mb():
     assert total < 10 * 2**20
 
 
-@pytest.mark.parametrize("shipped, name", [("verdict-default", "lstm_nac-s11"), ("verdict-portable", "lstm-s13")])
-def test_a_shipped_run_masters_the_training_range_and_gives_its_recorded_extrapolation(shipped, name):
+@pytest.mark.parametrize("shipped, name, frames", [
+    ("verdict-default", "lstm_nac-s11", 20_000_768), ("verdict-portable", "lstm-s13", 20_000_768),
+    ("pixels-async-default", "lstm_nac-s20", 20_002_816),  # the one pixel run with its weights (runs/ is nearly full)
+])  # fmt: skip
+def test_a_shipped_run_masters_the_training_range_and_gives_its_recorded_extrapolation(shipped, name, frames):
     run = RUNS / shipped / name
     agent = load_agent(run)
-    assert agent.checkpoint == {"name": "latest", "frames": 20_000_768}
+    assert agent.checkpoint == {"name": "latest", "frames": frames}
     recorded = json.loads((run / "extrapolation.json").read_text())
     results = evaluate(agent, range(5, 21), recorded["results"][0]["episodes"], env_kwargs=agent.config["env"])
     for r in results:
