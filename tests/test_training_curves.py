@@ -114,6 +114,15 @@ def test_late_score_and_probability_of_improvement(tmp_path):
     assert rp.make_report(root)["training"]["lstm_nac"]["improvement_over"]["p"] == 0.0
 
 
+def test_fewer_seeds_than_a_verdict_are_called_a_quick_look(tmp_path):
+    root = tmp_path / "sweep"
+    for seed in range(tc.VERDICT_SEEDS):
+        write_history(fake_run(root, "lstm", seed, 13), history(2, evals=12))
+    assert "quick look" not in (text := tc.late_markdown(rp.make_report(root)["training"])) and "| lstm | 10 |" in text
+    (root / "lstm-s3" / "eval_history.csv").unlink()  # nine seeds with a history
+    assert "9 seeds: a quick look, not a verdict" in tc.late_markdown(rp.make_report(root)["training"])
+
+
 def test_the_curves_figure_is_titled_only_as_asked(trained):
     by_agent = tc.collect([(d.name.rsplit("-s", 1)[0], int(d.name.rsplit("-s", 1)[1]), d) for d in sorted(trained.iterdir()) if d.is_dir()])
     summary = tc.summarize(by_agent)

@@ -37,6 +37,9 @@ GRID_POINTS = 101  # where the seeds' curves are compared (linear interpolation 
 LATE = 10
 # The comparison the paper makes: its NAC agent against its LSTM.
 PAIR = ("lstm_nac", "lstm")
+# Seeds per agent for a verdict (docs/PROTOCOL.md). Below it a percentile bootstrap interval of the mean stays within
+# the lowest and highest seed, far narrower than the spread a new set of seeds shows.
+VERDICT_SEEDS = 10
 
 
 def collect(runs: list[tuple[str, Any, Path]]) -> dict[str, list[dict[str, Any]]]:
@@ -174,6 +177,11 @@ def late_markdown(summary: dict[str, Any]) -> str:
     if x:
         lines += ["", f"Probability of improvement P({PAIR[0]} > {x['agent']}) on these scores: **{x['p']:.2f}** "
                       f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
+    fewest = min((len(entry["late"]["per_seed"]) for entry in summary.values()), default=VERDICT_SEEDS)
+    if fewest < VERDICT_SEEDS:
+        lines += ["", f"{fewest} seeds: a quick look, not a verdict. A bootstrap interval over {fewest} seeds stays between "
+                      f"the lowest and the highest of them, so other seeds can fall outside it; the protocol's verdict takes "
+                      f"{VERDICT_SEEDS} per agent (docs/PROTOCOL.md)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
 
