@@ -37,8 +37,8 @@ GRID_POINTS = 101  # where the seeds' curves are compared (linear interpolation 
 LATE = 10
 # The comparison the paper makes: its NAC agent against its LSTM.
 PAIR = ("lstm_nac", "lstm")
-# Seeds per agent for a verdict (docs/PROTOCOL.md). Below it a percentile bootstrap interval of the mean stays within
-# the lowest and highest seed, far narrower than the spread a new set of seeds shows.
+# Seeds per agent for a verdict (docs/PROTOCOL.md). A percentile bootstrap interval of the mean never leaves the range
+# of the seeds it resamples; over fewer seeds that range is far narrower than the spread a new set of seeds shows.
 VERDICT_SEEDS = 10
 
 
