@@ -37,10 +37,11 @@ def main(out: Path, run_dirs: list[Path]) -> None:
     by_agent: dict[str, list[float]] = {}
     for row in rows:
         by_agent.setdefault(row["agent"], []).append(row["reward_13_20"])
-    for agent, values in by_agent.items():  # the report's statistics: rliable's stratified bootstrap over seeds
+    for agent, values in by_agent.items():  # the report's statistics over seeds
         agg = seed_aggregates(values)
-        (mlo, mhi), (ilo, ihi) = agg["mean_ci95"], agg["iqm_ci95"]
-        print(f"{agent}: {len(values)} seeds, mean {agg['mean']:.2f} [{mlo:.2f}, {mhi:.2f}], IQM {agg['iqm']:.2f} [{ilo:.2f}, {ihi:.2f}]")
+        (mlo, mhi), iqm_ci = agg["mean_ci95"], agg["iqm_ci95"]
+        iqm = f"{agg['iqm']:.2f}" + ("" if iqm_ci is None else f" [{iqm_ci[0]:.2f}, {iqm_ci[1]:.2f}]")
+        print(f"{agent}: {len(values)} seeds, mean {agg['mean']:.2f} [{mlo:.2f}, {mhi:.2f}], IQM {iqm}")
     if {"lstm", "lstm_nac"} <= set(by_agent):
         p = probability_of_improvement(by_agent["lstm_nac"], by_agent["lstm"])
         print(f"P(lstm_nac > lstm) {p['p']:.2f} [{p['ci95'][0]:.2f}, {p['ci95'][1]:.2f}]")

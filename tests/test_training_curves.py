@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from test_report import PNG, fake_run
 
 from nalu_rl.agents.history import write_history
 from nalu_rl.analysis import report as rp
 from nalu_rl.analysis import training_curves as tc
+from nalu_rl.analysis.stats import interval_note, seed_aggregates
 from nalu_rl.cli import main
 
 EVERY = 1_000_000
@@ -121,6 +123,20 @@ def test_fewer_seeds_than_a_verdict_are_called_a_quick_look(tmp_path):
     assert "quick look" not in (text := tc.late_markdown(rp.make_report(root)["training"])) and "| lstm | 10 |" in text
     (root / "lstm-s3" / "eval_history.csv").unlink()  # nine seeds with a history
     assert "9 seeds: a quick look, not a verdict" in tc.late_markdown(rp.make_report(root)["training"])
+
+
+def test_few_seeds_get_a_student_t_interval_that_can_leave_their_range():
+    # The main job's three lstm_nac seeds at 20M frames (docs/experiment/printed.txt): a percentile bootstrap gave
+    # [0.56, 0.81], their own range, and missed the ten-seed verdict's 0.49; t with 2 degrees of freedom is 4.303.
+    three = [0.81, 0.56, 0.56]
+    agg = seed_aggregates(three)
+    half = 4.3027 * np.std(three, ddof=1) / np.sqrt(3)
+    assert agg["mean_ci95"] == pytest.approx([np.mean(three) - half, np.mean(three) + half], abs=1e-3)
+    assert agg["mean_ci95"][0] < 0.49 < agg["mean_ci95"][1] and agg["iqm_ci95"] is None
+    ten = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.9]
+    assert min(ten) <= seed_aggregates(ten)["mean_ci95"][0] < seed_aggregates(ten)["mean_ci95"][1] <= max(ten)
+    assert seed_aggregates(ten)["iqm_ci95"] is not None  # from BOOTSTRAP_MIN_SEEDS on: rliable's bootstrap
+    assert "Student's t" in interval_note([3, 10]) and "Student's t" not in interval_note([10, 12])
 
 
 def test_the_curves_figure_is_titled_only_as_asked(trained):

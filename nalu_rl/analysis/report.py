@@ -24,7 +24,8 @@
 different float kernels (CPU capability, MKL/oneDNN variables) or library versions.
 
 Bands and intervals over seeds are 95% stratified bootstrap intervals (rliable, Agarwal et al.
-2021), with the interquartile mean beside the mean; a single run is drawn without a band, and
+2021), with the interquartile mean beside the mean, except a score's interval over fewer than ten seeds, which is
+Student's t for the mean (``stats.BOOTSTRAP_MIN_SEEDS``); a single run is drawn without a band, and
 its success interval is the Wilson interval over its episodes. When the evaluated T reach far
 past the training range (a T list, or T > 60), the figures put T on a log axis.
 """

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from nalu_rl.analysis.stats import interval_note
 from nalu_rl.analysis.t_values import DEFAULT_T_RANGE
 from nalu_rl.analysis.text import NO_REFERENCE, NONE
 from nalu_rl.evaluation.measures import HORIZON_LEVELS, PAPER_RANGE, REWARD_HORIZON_FROM, REWARD_HORIZON_LEVEL, horizon_key
@@ -63,8 +64,8 @@ def paper_markdown(summary: dict[str, Any]) -> list[str]:
         "",
         f"The paper's measure (its Fig. 5): the mean episode reward under the graded reward (1 − 0.15 per step early or "
         f"late, 0 for no arrival). Reward horizon: the largest T such that it is ≥ {REWARD_HORIZON_LEVEL} for every T "
-        f"from {REWARD_HORIZON_FROM} up to it. Intervals: 95% stratified bootstrap over seeds (rliable); IQM: the "
-        "interquartile mean over seeds.",
+        f"from {REWARD_HORIZON_FROM} up to it. IQM: the interquartile mean over seeds. "
+        + interval_note([len(a["seeds"]) for a in summary["agents"].values()]),
         "",
     ]
     return lines

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from nalu_rl.agents.history import SUMMARY_COLUMNS, read_history
-from nalu_rl.analysis.stats import per_task_mean_ci, probability_of_improvement, seed_aggregates
+from nalu_rl.analysis.stats import interval_note, per_task_mean_ci, probability_of_improvement, seed_aggregates
 from nalu_rl.analysis.text import NONE
 from nalu_rl.common import files
 from nalu_rl.evaluation.measures import MASTERY_LEVEL, MASTERY_RANGE, PAPER_RANGE
@@ -37,8 +37,7 @@ GRID_POINTS = 101  # where the seeds' curves are compared (linear interpolation 
 LATE = 10
 # The comparison the paper makes: its NAC agent against its LSTM.
 PAIR = ("lstm_nac", "lstm")
-# Seeds per agent for a verdict (docs/PROTOCOL.md). A percentile bootstrap interval of the mean never leaves the range
-# of the seeds it resamples; over fewer seeds that range is far narrower than the spread a new set of seeds shows.
+# Seeds per agent for a verdict (docs/PROTOCOL.md): over fewer, P's bootstrap interval is too narrow (stats.py).
 VERDICT_SEEDS = 10
 
 
@@ -161,7 +160,8 @@ def late_markdown(summary: dict[str, Any]) -> str:
     lo, hi = PAPER_RANGE
     lines = [
         f"The paper's reward over T = {lo}..{hi}, per run the mean of its last {LATE} in-training evaluations "
-        f"(docs/PROTOCOL.md); mean and IQM over seeds with 95% stratified bootstrap intervals.",
+        f"(docs/PROTOCOL.md); mean and IQM over seeds. "
+        + interval_note([len(entry["late"]["per_seed"]) for entry in summary.values()]),
         "",
         f"| agent | seeds | reward {lo}–{hi}, last {LATE}: mean [95% CI] | IQM [95% CI] | mastered share of the last {LATE} (mean) "
         "| per seed |",
@@ -179,8 +179,8 @@ def late_markdown(summary: dict[str, Any]) -> str:
                       f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
     fewest = min((len(entry["late"]["per_seed"]) for entry in summary.values()), default=VERDICT_SEEDS)
     if fewest < VERDICT_SEEDS:
-        lines += ["", f"{fewest} seeds: a quick look, not a verdict. A bootstrap interval over {fewest} seeds stays between "
-                      f"the lowest and the highest of them, so other seeds can fall outside it; the protocol's verdict takes "
+        lines += ["", f"{fewest} seeds: a quick look, not a verdict. The interval of P above is a bootstrap over "
+                      f"{fewest} seeds and so stays as narrow as their spread; the protocol's verdict takes "
                       f"{VERDICT_SEEDS} per agent (docs/PROTOCOL.md)."]  # fmt: skip
     return "\n".join(lines) + "\n"
 
