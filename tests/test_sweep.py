@@ -91,6 +91,7 @@ def test_rerun_skips_finished_runs_and_cli_exits_1_on_failures(sweep, capsys):
     (out / "broken-s0" / "config.json").write_text("[]")
     assert main(argv) == 1
     table = capsys.readouterr().out
+    assert table.splitlines()[0] == f"nalu-rl sweep: lstm, {broken} x seeds 0-1 -> {out}"  # "--seeds 2": 0 and 1
     lines = {line.split()[0]: line for line in table.splitlines() if line.split() and line.split()[0].endswith(("-s0", "-s1"))}
     assert "skipped" in lines["lstm-s0"] and "skipped" in lines["lstm-s1"]
     assert "failed" in lines["broken-s0"] and "failed" in lines["broken-s1"]
@@ -111,6 +112,8 @@ def test_rerun_skips_finished_runs_and_cli_exits_1_on_failures(sweep, capsys):
         (["--t-min", "9", "--t-max", "3"], "--t-min"),
         (["--jobs", "0"], "--jobs"),
         (["--agents", "lstm,lstm"], "agents repeat"),
+        (["--set", "foo=1"], "unknown hyper-parameter(s) ['foo']"),
+        (["--set", "lr=-1"], "lr must be"),
     ],
 )
 def test_cli_usage_errors_exit_2(argv, message, tmp_path, capsys):
@@ -119,8 +122,8 @@ def test_cli_usage_errors_exit_2(argv, message, tmp_path, capsys):
     except SystemExit as exc:  # argparse rejected the flag
         code = exc.code
     assert code == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err
+    out, err = capsys.readouterr()
+    assert message in err and "Traceback" not in err and out == ""  # the error alone, not after the banner
     assert not (tmp_path / "out").exists()  # nothing started
 
 

@@ -21,7 +21,7 @@ from nalu_rl.cli.args import (
     parse_overrides,
     warn_low_frames,
 )
-from nalu_rl.cli.commands.sweep import add_agents_argument, parse_seeds
+from nalu_rl.cli.commands.sweep import add_agents_argument, check_plan, parse_seeds
 from nalu_rl.common.checks import int_type
 from nalu_rl.envs import DEFAULT_PRESET
 
@@ -84,7 +84,10 @@ def run(args: argparse.Namespace) -> int:
     overrides = parse_overrides(args.overrides)
     seeds = args.seeds
     agents = list(dict.fromkeys(args.agents))
-    _check_presets(agents, args.env)  # a mistake is the only line printed, before the banner
+    train_options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
+                     "eval_every": args.eval_every, "overrides": overrides}  # fmt: skip
+    check_plan(agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values, out=args.out,
+               device=args.device, train_options=train_options)  # fmt: skip
     print(
         f"nalu-rl experiment: {', '.join(agents)} x seeds {format_t_values(seeds)}, {f'{args.frames:_}' if args.frames else 'preset'} frames each, "
         f"env {args.env}, device {args.device}; evaluating T = {format_t_values(t_values)} x {args.episodes} episodes "
@@ -92,8 +95,6 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     warn_low_frames("experiment", agents, args.frames, args.env)
-    train_options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
-                     "eval_every": args.eval_every, "overrides": overrides}  # fmt: skip
     start = time.monotonic()
     try:
         if args.device == "cpu":  # the throughputs are measured on the CPU; a GPU run says nothing it has not measured
@@ -121,14 +122,3 @@ def run(args: argparse.Namespace) -> int:
         return 1
     return 0
 
-
-def _check_presets(agents: list[str], env: str) -> None:
-    from nalu_rl.cli import UsageError
-    from nalu_rl.presets import PresetError
-    from nalu_rl.runs import kind_of
-
-    for agent in agents:
-        try:
-            kind_of(agent).plan_cpus(agent, env, {})  # checks the preset (our agents) before anything runs
-        except (PresetError, ValueError) as err:
-            raise UsageError(str(err)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from nalu_rl.analysis.t_values import format_t_values
 from nalu_rl.analysis.text import show
 from nalu_rl.cli.args import (
     add_eval_arguments,
@@ -108,6 +109,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
 
 
+def check_plan(agents: list[str], seeds: list[int], **options) -> None:
+    """The sweep's own validation (``plan_runs``) before the banner: a mistake is the only line printed, nothing runs."""
+    from nalu_rl.cli import UsageError
+    from nalu_rl.common.errors import first_line
+    from nalu_rl.presets import PresetError
+    from nalu_rl.sweep import plan_runs
+
+    try:
+        plan_runs(agents, seeds, **options)
+    except (PresetError, ValueError) as err:
+        raise UsageError(first_line(err)) from None
+
+
 def format_table(records: list[dict]) -> str:
     """One row per run, the paper's measure first: reward over 13..20, reward horizon, then the exact-success horizons."""
     from nalu_rl.sweep.summary import horizon_text
@@ -130,9 +144,13 @@ def run(args: argparse.Namespace) -> int:
     t_values = check_range(args)
     check_device(args.device)
     overrides = parse_overrides(args.overrides)
-    warn_low_frames("sweep", args.agents, args.frames, args.env)
     options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker, "overrides": overrides,
                "eval_every": args.eval_every}
+    check_plan(args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
+               out=args.out, device=args.device, train_options=options, gpus_per_run=args.gpus_per_run)  # fmt: skip
+    # The seeds spelled out: "--seeds 20" means seeds 0-19, easy to take for seed 20 alone.
+    print(f"nalu-rl sweep: {', '.join(args.agents)} x seeds {format_t_values(args.seeds)} -> {args.out}", flush=True)
+    warn_low_frames("sweep", args.agents, args.frames, args.env)
     try:
         records = run_sweep(
             args.agents, args.seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values,
