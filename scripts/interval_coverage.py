@@ -19,11 +19,12 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+from nalu_rl.analysis.stats import BOOTSTRAP_REPS as REPS
+from nalu_rl.analysis.training_curves import LATE
+
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 BUDGET = 20_000_000
 BATCH = 2_048  # frames per update: the last evaluation of a 20M run lands at 20,000,768
-LATE = 10
-REPS = 2000
 
 
 def late_scores(path: Path) -> dict[tuple[str, int], float]:

@@ -134,8 +134,9 @@ def test_few_seeds_get_a_student_t_interval_that_can_leave_their_range():
     assert agg["mean_ci95"] == pytest.approx([np.mean(three) - half, np.mean(three) + half], abs=1e-3)
     assert agg["mean_ci95"][0] < 0.49 < agg["mean_ci95"][1] and agg["iqm_ci95"] is None
     ten = [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7, 0.9]
-    assert min(ten) <= seed_aggregates(ten)["mean_ci95"][0] < seed_aggregates(ten)["mean_ci95"][1] <= max(ten)
-    assert seed_aggregates(ten)["iqm_ci95"] is not None  # from BOOTSTRAP_MIN_SEEDS on: rliable's bootstrap
+    agg = seed_aggregates(ten)
+    assert min(ten) <= agg["mean_ci95"][0] < agg["mean_ci95"][1] <= max(ten)
+    assert agg["iqm_ci95"] is not None  # from BOOTSTRAP_MIN_SEEDS on: rliable's bootstrap
     assert "Student's t" in interval_note([3, 10]) and "Student's t" not in interval_note([10, 12])
 
 

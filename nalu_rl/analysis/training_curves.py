@@ -158,10 +158,10 @@ def mastery_markdown(summary: dict[str, Any]) -> str:
 def late_markdown(summary: dict[str, Any]) -> str:
     """Per agent, the paper's reward over T = 13..20 averaged over each run's last evaluations, and P(lstm_nac > lstm)."""
     lo, hi = PAPER_RANGE
+    counts = [len(entry["late"]["per_seed"]) for entry in summary.values()]
     lines = [
         f"The paper's reward over T = {lo}..{hi}, per run the mean of its last {LATE} in-training evaluations "
-        f"(docs/PROTOCOL.md); mean and IQM over seeds. "
-        + interval_note([len(entry["late"]["per_seed"]) for entry in summary.values()]),
+        f"(docs/PROTOCOL.md); mean and IQM over seeds. " + interval_note(counts),
         "",
         f"| agent | seeds | reward {lo}–{hi}, last {LATE}: mean [95% CI] | IQM [95% CI] | mastered share of the last {LATE} (mean) "
         "| per seed |",
@@ -177,7 +177,7 @@ def late_markdown(summary: dict[str, Any]) -> str:
     if x:
         lines += ["", f"Probability of improvement P({PAIR[0]} > {x['agent']}) on these scores: **{x['p']:.2f}** "
                       f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
-    fewest = min((len(entry["late"]["per_seed"]) for entry in summary.values()), default=VERDICT_SEEDS)
+    fewest = min(counts, default=VERDICT_SEEDS)
     if fewest < VERDICT_SEEDS:
         lines += ["", f"{fewest} seeds: a quick look, not a verdict. The interval of P above is a bootstrap over "
                       f"{fewest} seeds and so stays as narrow as their spread; the protocol's verdict takes "
