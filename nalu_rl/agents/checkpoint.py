@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import pickle
 import time
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from nalu_rl.common import files
 FORMAT = "nalu-rl-checkpoint/1"
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
 START_AFRESH = "delete it and rerun nalu-rl train --resume to start the run afresh from its config.json"
+# A pixel network's checkpoint is a few MiB: a file hundreds of times larger is not one of ours, and is not read.
+MAX_CHECKPOINT_BYTES = 1024 * files.MiB
 
 
 def rng_state() -> dict[str, Any]:
@@ -53,7 +56,11 @@ def save_checkpoint(
         payload["core"] = core
     if elapsed is not None:
         payload["elapsed"] = float(elapsed)
-    return files.write_with(Path(path), lambda tmp: torch.save(payload, tmp), fsync=True)
+    # Serialised in memory, then written by Python: a full disk is an OSError naming the file (ENOSPC, EFBIG), where
+    # torch's own writer reports it as a RuntimeError from its zip code, after the temporary file took the space.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return files.write_with(Path(path), lambda tmp: tmp.write_bytes(buffer.getbuffer()), fsync=True)
 
 
 def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -61,6 +68,10 @@ def load_checkpoint(path: Path, map_location: str | torch.device = "cpu") -> dic
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        files.check_size(path, MAX_CHECKPOINT_BYTES)
+    except files.TooLarge as err:
+        raise ValueError(f"{err}; {START_AFRESH}") from None
     payload = None
     try:
         payload = torch.load(path, map_location=map_location, weights_only=True)

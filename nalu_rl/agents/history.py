@@ -97,7 +97,7 @@ def read_history(run_dir: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     try:
-        rows = list(csv.DictReader(io.StringIO(path.read_text())))
+        rows = list(csv.DictReader(io.StringIO(files.read_text(path))))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise ValueError(f"{path} cannot be read ({type(err).__name__}): delete it to start the history afresh") from None
     try:

@@ -61,8 +61,8 @@ def run(plan: Plan, progress: bool = True, on_start: Callable[[], None] | None =
     """
     with FolderLock(plan.run_dir, what="run"):
         _recheck(plan)
-        runs.remove_stale_temps(plan.run_dir)  # of a run killed mid-write
         runs.check_writable(plan.run_dir)  # before the work, not at its first save
+        runs.remove_stale_temps(plan.run_dir)  # of a run killed mid-write
         if on_start is not None:
             on_start()
         runs.write_config(plan.run_dir, plan.config)

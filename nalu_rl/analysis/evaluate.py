@@ -52,6 +52,7 @@ def evaluate_run(
     check_int("seed", seed)
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
+    runs.check_own_files(run_dir)  # before the work, not when its results are written
     agent = runs.load_agent(run_dir, device=device, checkpoint=checkpoint)
     config = dict(getattr(agent, "config", None) or {})
     env = dict(config.get("env") or {})

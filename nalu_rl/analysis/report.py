@@ -47,6 +47,7 @@ from nalu_rl.analysis.results import read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
 from nalu_rl.common import files as atomic
+from nalu_rl.common.locks import FolderLock
 from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, HORIZON_LEVELS, REWARD_HORIZON_FROM, horizon_key, run_measures
 from nalu_rl.runs.layout import RESULT_FILE
 
@@ -57,6 +58,7 @@ ARRIVAL_FIGURE = "arrival_vs_T.png"
 COMBINED_FIGURE = "report.png"  # not extrapolation.png: a run folder has its own figure of that name
 TENSORBOARD_DIR = runs.TENSORBOARD_DIR  # the report folder's events, named as a run folder's
 REWARD_FIGURE = "reward_vs_T.png"
+REPORT_LOCK_FILE = ".nalu-rl.report.lock"  # its own: a report may write into a sweep folder while the sweep runs
 AGENT_ORDER = ("lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru", "lstm_clock", "lstm_countdown")
 
 
@@ -240,10 +242,21 @@ def make_report(
 
     ``t_values`` (ints, or text such as ``"1-30,50,100"``) selects which evaluated T the tables
     and figures show; the horizons are the runs' own, from every T they were evaluated for.
+    One report at a time writes into a folder (:class:`~nalu_rl.common.locks.FolderBusy` for a second); what a
+    report killed mid-write left there is removed first.
     """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"folder not found: {root}")
+    with FolderLock(root, what="report", name=REPORT_LOCK_FILE):
+        atomic.remove_stale_temps(root)
+        atomic.remove_stale_temps(root / TENSORBOARD_DIR)
+        return _write_report(root, title, tensorboard, t_values)
+
+
+def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: str | Sequence[int] | None) -> dict[str, Any]:
     from nalu_rl.analysis import plots
 
-    root = Path(root)
     found, left_out = find_results(root)
     if not found:
         why = f" ({'; '.join(left_out)})" if left_out else ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -60,12 +61,12 @@ def write_csv(path: Path, results: Sequence[dict[str, Any]]) -> None:
 
 
 def read_result(path: Path) -> dict[str, Any]:
-    """An ``extrapolation.json`` (or the run folder holding one); ValueError if it is not one."""
+    """An ``extrapolation.json`` (or the run folder holding one); ValueError naming the file and the field if it is not one."""
     path = Path(path)
     if path.is_dir():
         path = path / RESULT_FILE
     try:
-        doc = json.loads(path.read_text())
+        doc = files.read_json(path)
     except FileNotFoundError:
         raise
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
@@ -76,4 +77,40 @@ def read_result(path: Path) -> dict[str, Any]:
     for r in doc["results"]:
         if not isinstance(r, dict) or any(k not in r for k in REQUIRED_KEYS):
             raise ValueError(f"{path}: a result lacks one of {', '.join(REQUIRED_KEYS)}")
+    problem = _wrong_type(doc)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
     return doc
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)) and math.isfinite(value)
+
+
+# What each field holds (docs/RESULTS.md); "or None" where the document may leave it null.
+_TOP = {"agent": "text", "train_range": "pair", "policy": "text", "horizon_90": "int?", "horizon_50": "int?",
+        "reward_horizon": "int?", "reward_13_20": "number?", "frames": "int?", "checkpoint": "text"}  # fmt: skip
+_ROW = {"T": "int", "episodes": "int", "success_rate": "number", "success_ci95": "pair", "mean_reward": "number",
+        "arrival_rate": "number", "mean_arrival_time": "number?", "timing_mae": "number?", "paper_reward": "number?"}  # fmt: skip
+_KINDS = {
+    "int": (_is_int, "a whole number"),
+    "number": (_is_number, "a finite number"),
+    "text": (lambda v: isinstance(v, str), "text"),
+    "pair": (lambda v: isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v), "a pair of numbers"),
+}
+
+
+def _wrong_type(doc: dict[str, Any]) -> str | None:
+    """The first field of ``doc`` whose value is not of its kind, in words; None when every one is."""
+    for where, table, fields in [("", doc, _TOP)] + [(f"results[{i}].", r, _ROW) for i, r in enumerate(doc["results"])]:
+        for key, kind in fields.items():
+            if key not in table or (kind.endswith("?") and table[key] is None):
+                continue
+            test, words = _KINDS[kind.rstrip("?")]
+            if not test(table[key]):
+                return f"{where}{key} must be {words}{' or null' if kind.endswith('?') else ''}, got {table[key]!r:.40}"
+    return None

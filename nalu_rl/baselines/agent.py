@@ -11,6 +11,7 @@ import torch
 
 from nalu_rl import runs
 from nalu_rl.agents.checkpoint import ZIP_MAGIC
+from nalu_rl.baselines import safe_load
 from nalu_rl.baselines.run_folder import AGENT_NAME, MODEL_FILE, checkpoint_path, model_path
 from nalu_rl.baselines.sb3 import require_sb3
 from nalu_rl.common.devices import resolve_device
@@ -99,8 +100,8 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
     if path is None:
         raise FileNotFoundError(f"no trained model in {run_dir}: {MODEL_FILE} not found")
     dev = resolve_device(device)
-    # The schedules are only needed to train; replacing them keeps loading independent of how they were pickled.
-    custom = {"learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
+    # Unpickled by nalu-rl's restricted unpickler, never by SB3 (safe_load); the schedules are only needed to train.
+    custom = {**safe_load.custom_objects(path), "learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
     try:
         model = RecurrentPPO.load(path, device=dev, custom_objects=custom)
     except Exception as err:  # zipfile, pickle, torch and KeyError all signal a damaged file

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nalu_rl import runs
+from nalu_rl.common import files
 from nalu_rl.runs.kinds import Display, RunKind, TrainJob
 
 
@@ -23,7 +23,7 @@ class RecurrentPPOPeer(RunKind):
 
         configured = runs.read_config(run_dir).frames
         if is_finished(run_dir):
-            return int(json.loads((Path(run_dir) / TRAINING_FILE).read_text())["frames_done"]), configured
+            return int(files.read_json(Path(run_dir) / TRAINING_FILE)["frames_done"]), configured
         return (0 if checkpoint_path(run_dir).is_file() else None), configured
 
     def has_checkpoint(self, run_dir: Path) -> bool:

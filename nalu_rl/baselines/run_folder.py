@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ def is_finished(run_dir: Path) -> bool:
     """Whether the baseline in ``run_dir`` trained all its frames (``model.zip`` and ``training.json`` agree)."""
     run_dir = Path(run_dir)
     try:
-        done = json.loads((run_dir / TRAINING_FILE).read_text())["frames_done"]
+        done = files.read_json(run_dir / TRAINING_FILE)["frames_done"]
         return model_path(run_dir).is_file() and int(done) >= runs.read_config(run_dir).frames
     except (OSError, ValueError, KeyError, TypeError):
         return False

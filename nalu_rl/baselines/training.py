@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from nalu_rl import runs
+from nalu_rl.baselines import safe_load
 from nalu_rl.baselines.callbacks import make_callback
 from nalu_rl.baselines.hyperparameters import DEFAULT_FRAMES, model_kwargs, resolve_hyperparameters
 from nalu_rl.baselines.run_folder import (
@@ -89,6 +90,7 @@ def train_recurrent_ppo(
     if threads is not None:
         check_int("threads", threads)
 
+    runs.check_own_files(run_dir)  # before the work: no link leads its writes out of the folder
     run_dir.mkdir(parents=True, exist_ok=True)
     runs.remove_stale_temps(run_dir)  # of a run killed mid-write
     runs.write_config(run_dir, config)
@@ -156,7 +158,8 @@ def _train(run_dir: Path, config: runs.RunConfig, params: dict[str, Any], start_
             tensorboard_log=tensorboard_log, **model_kwargs(params),
         )  # fmt: skip
     else:
-        model = RecurrentPPO.load(start_from, env=vec_env, device=config.device, tensorboard_log=tensorboard_log)
+        model = RecurrentPPO.load(start_from, env=vec_env, device=config.device, tensorboard_log=tensorboard_log,
+                                  custom_objects=safe_load.custom_objects(start_from))  # fmt: skip
     done_before = int(model.num_timesteps)
     remaining = config.frames - done_before
     started = time.perf_counter()

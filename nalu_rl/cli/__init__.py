@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from nalu_rl.cli import commands
 from nalu_rl.common import kernels
 from nalu_rl.common.locks import FolderBusy
-from nalu_rl.common.signals import loud_again
+from nalu_rl.common.signals import Terminated, loud_again
 from nalu_rl.version import __version__
 
 
@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as err:  # a read-only folder, a full disk, a file in the way: the path and the cause, no traceback
         print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
         return 1
+    except Terminated:
+        print(f"nalu-rl {args.command}: terminated", file=sys.stderr)
+        return 128 + Terminated.signum
     except KeyboardInterrupt:
         print(f"nalu-rl {args.command}: interrupted", file=sys.stderr)
         return 130

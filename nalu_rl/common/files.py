@@ -1,10 +1,15 @@
-"""Atomic file writes: a reader sees the old file or the complete new one, never a partial one."""
+"""Atomic file writes (a reader sees the old file or the complete new one, never a partial one), and bounded reads.
+
+Run folders travel between people, so what is read from one is data of bounded size: a file larger than
+its kind ever is, or JSON nested deeper than the parser's stack, is refused with one line naming it.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +76,47 @@ def replacing(path: Path, suffix: str = "", fsync: bool = False) -> Iterator[Pat
         raise
     finally:
         tmp.unlink(missing_ok=True)
+
+
+MiB = 1 << 20
+# Far above what nalu-rl writes (config.json ~2 KB, extrapolation.json ~10 KB, eval_history.csv ~100 KB at 25M
+# frames), far below what would strain a laptop's memory.
+MAX_TEXT_BYTES = 64 * MiB
+
+
+class TooLarge(ValueError):
+    """A file larger than its kind ever is: not read."""
+
+
+def check_size(path: Path, limit: int) -> int:
+    """The size of the regular file ``path``; :class:`TooLarge` naming it when over ``limit`` bytes."""
+    size = os.stat(path).st_size
+    if size > limit:
+        raise TooLarge(f"{path} is {size / MiB:,.1f} MiB, more than the {limit / MiB:,.0f} MiB such a file may be: not read")
+    return size
+
+
+def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
+    """The text of ``path`` when it is at most ``limit`` bytes (:class:`TooLarge` otherwise), read without holding more."""
+    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+        raise ValueError(f"{path} is not a regular file: not read")
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)  # a file that grows between a size check and the read is bounded too
+    if len(data) > limit:
+        raise TooLarge(f"{path} is more than the {limit / MiB:,.0f} MiB such a file may be: not read")
+    return data.decode("utf-8")
+
+
+def read_json(path: Path, limit: int = MAX_TEXT_BYTES) -> Any:
+    """The JSON document in ``path``; :class:`TooLarge`, or ValueError naming the file when it nests too deeply to parse.
+
+    Decoding and syntax errors propagate as ``UnicodeDecodeError`` and ``json.JSONDecodeError`` for callers to word.
+    """
+    text = read_text(path, limit)
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise ValueError(f"{path} nests its JSON too deeply to read: not a file nalu-rl wrote") from None
 
 
 def write_with(path: Path, writer: Callable[[Path], Any], suffix: str = "", fsync: bool = False) -> Path:

@@ -43,8 +43,14 @@ class StopSignals:
         self.signum = signum
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command line's Ctrl-C would be, so that it unwinds as politely (exit 143)."""
+
+    signum = signal.SIGTERM
+
+
 def quiet_start_up(program: str = "nalu-rl") -> None:
-    """Until :func:`loud_again`, Ctrl-C ends the process with one line and status 130, not an import's traceback.
+    """Until :func:`loud_again`, Ctrl-C or SIGTERM ends the process with one line, not an import's traceback.
 
     The command line calls it before its heavy imports (Gymnasium, torch), which a traceback would cite line by line.
     """
@@ -53,13 +59,23 @@ def quiet_start_up(program: str = "nalu-rl") -> None:
         import os
         import sys
 
-        sys.stderr.write(f"{program}: interrupted\n")
+        sys.stderr.write(f"{program}: {'terminated' if signum == signal.SIGTERM else 'interrupted'}\n")
         sys.stderr.flush()
         os._exit(128 + signum)
 
-    signal.signal(signal.SIGINT, stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
 
 
 def loud_again() -> None:
-    """Ctrl-C raises KeyboardInterrupt again: the command's own handling takes over."""
+    """Ctrl-C raises KeyboardInterrupt again, SIGTERM :class:`Terminated`: the command's own handling takes over.
+
+    Unwinding (rather than the default SIGTERM, which ends the process at once) lets every atomic write remove
+    its temporary file, so a report or an evaluation stopped by a scheduler leaves its folder as it found it.
+    """
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _raise_terminated)
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated

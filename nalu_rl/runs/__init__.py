@@ -29,6 +29,7 @@ from nalu_rl.runs.layout import (
     RESULT_FILE,
     TENSORBOARD_DIR,
     best_checkpoint,
+    check_own_files,
     check_writable,
     checkpoint_path,
     is_run_folder,
@@ -40,6 +41,6 @@ __all__ = [
     "BEST", "CHECKPOINTS", "CHECKPOINT_DIR", "CONFIG_FILE", "CSV_FILE", "DAMAGED_CONFIG", "EVAL_EPISODES", "EVAL_T", "MODES",
     "DEFAULT_RUN_ROOT", "ERRORS_DIR", "EvalSettings", "FIGURE_FILE", "HISTORY_FILE", "LATEST", "RESULT_FILE", "RunConfig",
     "TENSORBOARD_DIR", "RunKind",
-    "Display", "TrainJob", "best_checkpoint", "display_of", "check_writable", "checkpoint_path", "is_run_folder", "kind_of", "latest_checkpoint",
+    "Display", "TrainJob", "best_checkpoint", "display_of", "check_own_files", "check_writable", "checkpoint_path", "is_run_folder", "kind_of", "latest_checkpoint",
     "load_agent", "read_config", "read_json", "remove_stale_temps", "with_provenance", "with_resume", "write_config",
 ]  # fmt: skip

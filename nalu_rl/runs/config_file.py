@@ -28,7 +28,7 @@ def read_json(run_dir: Path) -> dict[str, Any]:
             f"not a run folder (no {CONFIG_FILE}): {run_dir}; give a folder that nalu-rl train or baseline wrote"
         )
     try:
-        config = json.loads(path.read_text())
+        config = files.read_json(path)
     except (OSError, UnicodeDecodeError) as err:
         raise ValueError(f"{path} cannot be read as text ({type(err).__name__}): {DAMAGED_CONFIG}") from None
     except json.JSONDecodeError as err:

@@ -52,9 +52,30 @@ def checkpoint_path(run_dir: Path, which: str) -> Path:
     return CHECKPOINTS[which](run_dir)
 
 
+# What nalu-rl writes inside a run folder, files and folders (the peer's model.zip and training.json are replaced
+# whole, which never follows a link; a folder is written into, which does).
+OWN_ENTRIES = (CONFIG_FILE, CHECKPOINT_DIR, f"{CHECKPOINT_DIR}/{LATEST}", f"{CHECKPOINT_DIR}/{BEST}", HISTORY_FILE,
+               RESULT_FILE, CSV_FILE, FIGURE_FILE, TENSORBOARD_DIR, ERRORS_DIR)  # fmt: skip
+
+
+def check_own_files(run_dir: Path) -> None:
+    """ValueError naming the first of the run's files or folders that is a symbolic link, before anything is written.
+
+    A run folder may come from someone else: a link in it (``tb -> ~/.ssh``) would lead the writes of training or an
+    evaluation out of the folder the user named, so nalu-rl writes only into folders whose entries are their own.
+    """
+    run_dir = Path(run_dir)
+    for name in OWN_ENTRIES:
+        path = run_dir / name
+        if path.is_symlink():
+            raise ValueError(f"{path} is a symbolic link: a run folder's files must be its own (a link could lead writes "
+                             "out of it); replace it with the file or folder itself")  # fmt: skip
+
+
 def check_writable(run_dir: Path) -> None:
     """ValueError (naming the path) unless training can write every file it will write: before the work, not after."""
     run_dir = Path(run_dir)
+    check_own_files(run_dir)
     targets = [run_dir / CONFIG_FILE, latest_checkpoint(run_dir), best_checkpoint(run_dir), run_dir / HISTORY_FILE]
     for path in targets:
         if path.exists() and not path.is_file():

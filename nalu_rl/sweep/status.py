@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from nalu_rl import runs
+from nalu_rl.common import files
 from nalu_rl.sweep.spec import RunSpec, agent_label
 
 
@@ -39,7 +39,7 @@ def check_identity(spec: RunSpec) -> None:
 def evaluation_current(spec: RunSpec) -> bool:
     """Whether ``extrapolation.json`` exists and covers exactly the requested T and episodes."""
     try:
-        doc = json.loads((Path(spec.run_dir) / runs.RESULT_FILE).read_text())
+        doc = files.read_json(Path(spec.run_dir) / runs.RESULT_FILE)
         results = doc["results"]
         return (
             doc.get("policy") == "greedy"

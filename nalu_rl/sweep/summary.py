@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from nalu_rl import runs
 from nalu_rl.analysis.text import show
+from nalu_rl.common import files
 from nalu_rl.common.errors import first_line
 from nalu_rl.common.files import write_json
 
@@ -35,7 +35,7 @@ def new_record(spec: RunSpec, **fields: Any) -> dict[str, Any]:
 def fill_results(record: dict[str, Any]) -> None:
     """Copy the paper's measure, the horizons, the top evaluated T and the trained frames of the run's
     ``extrapolation.json`` into its record."""
-    doc = json.loads((Path(record["run_dir"]) / runs.RESULT_FILE).read_text())
+    doc = files.read_json(Path(record["run_dir"]) / runs.RESULT_FILE)
     record.update({key: doc.get(key) for key in ("reward_13_20", "reward_horizon", "horizon_90", "horizon_50", "frames")})
     record["t_max"] = max((r["T"] for r in doc.get("results", [])), default=None)
 

@@ -86,12 +86,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _print_training(run_dir: Path) -> None:
-    import json
-
     from nalu_rl.baselines.run_folder import TRAINING_FILE
+    from nalu_rl.common import files
 
     try:
-        info = json.loads((run_dir / TRAINING_FILE).read_text())
+        info = files.read_json(run_dir / TRAINING_FILE)
     except (OSError, ValueError):
         return
     rate = info.get("success_rate_last_episodes")

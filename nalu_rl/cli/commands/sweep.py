@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from nalu_rl.analysis.t_values import format_t_values
@@ -158,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.quiet, train_options=options, gpus_per_run=args.gpus_per_run, ray_timeout=args.ray_timeout,
         )  # fmt: skip
     except SweepInterrupted as err:
-        print(f"nalu-rl sweep: {err}")
+        print(f"nalu-rl sweep: {err}", file=sys.stderr)
         return 130
     except (ImportError, ConnectionError, ValueError, presets.PresetError) as err:
         raise UsageError(first_line(err)) from None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from nalu_rl.cli import UsageError
+from nalu_rl.cli import UsageError, os_error_line
 from nalu_rl.cli.args import add_portable_argument, add_quiet, add_renamed
 from nalu_rl.common.checks import int_type
 
@@ -86,9 +86,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"nalu-rl train: error: {err}", file=sys.stderr)
         return 1
     except FloatingPointError as err:  # nothing non-finite was saved: the last checkpoint predates it
-        checkpoint = latest_checkpoint(plan.run_dir)
-        kept = f"latest checkpoint {checkpoint}" if checkpoint.is_file() else "no checkpoint was written"
-        print(f"nalu-rl train: error: {err}; {kept}; a lower learning rate (--set lr=...) may help", file=sys.stderr)
+        print(f"nalu-rl train: error: {err}; {_kept(plan.run_dir)}; a lower learning rate (--set lr=...) may help", file=sys.stderr)
+        return 1
+    except OSError as err:  # a full disk or a quota at a save: the checkpoint before it is whole, its temporary removed
+        print(f"nalu-rl train: error: {os_error_line(err)}; {_kept(plan.run_dir)}; {resume_hint} once there is room",
+              file=sys.stderr)  # fmt: skip
         return 1
     print(f"done: {plan.run_dir}", file=sys.stderr)
     return 0
+
+
+def _kept(run_dir) -> str:
+    """Which checkpoint a failed run keeps, and at how many frames."""
+    from nalu_rl.agents.checkpoint import load_checkpoint
+    from nalu_rl.runs import latest_checkpoint
+
+    path = latest_checkpoint(run_dir)
+    if not path.is_file():
+        return "no checkpoint was written"
+    try:
+        return f"the last good checkpoint is kept: {path} ({load_checkpoint(path)['frames']:,} frames)"
+    except (OSError, ValueError):
+        return f"latest checkpoint {path}"
