@@ -11,6 +11,8 @@ from gymnasium import spaces
 from nalu_rl.envs import render as rendering
 from nalu_rl.envs import rules
 
+RESET_OPTIONS = ("instruction", "agent", "target")
+
 
 def observation_space(cfg: rules.Config) -> spaces.Dict:
     """The observation space of one environment (shared with the batched twin)."""
@@ -46,9 +48,7 @@ class TimedGridEnv(gym.Env):
         timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
         self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = rules.check_render_mode(render_mode, self.metadata["render_modes"])
         self._window: rendering.HumanWindow | bool | None = None  # opened by the first human render; False: no display
         self.observation_space = observation_space(self.cfg)
         self.action_space = spaces.Discrete(rules.NUM_ACTIONS)
@@ -62,18 +62,16 @@ class TimedGridEnv(gym.Env):
         self._t = 0
         self._instruction = 0
         self._limit = 0
-        self._done = True
+        self._started = False
+        self._done = False
 
     # ------------------------------------------------------------------ gym API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             seed = rules.check_seed(seed)  # the batched twin's check (Gymnasium's own takes True as 1, and no NumPy int)
+        options = rules.check_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"instruction", "agent", "target"}
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; allowed: 'instruction', 'agent', 'target'")
         if seed is not None:
             self._seed[0], self._episode[0] = seed, 0
         elif not self._seeded:  # unseeded: a stream from fresh entropy
@@ -87,9 +85,7 @@ class TimedGridEnv(gym.Env):
             instruction = rules.sample_instruction(key, *self.cfg.t_range)
         agent, target = (int(c[0]) for c in rules.sample_placement(key, instruction, n, placement=self.cfg.placement))
         self._episode += 1
-        if "agent" in options or "target" in options:
-            if not {"agent", "target"} <= set(options):
-                raise ValueError("options 'agent' and 'target' must be given together")
+        if "agent" in options:
             agent_row, agent_col = rules.check_cell("agent", options["agent"], n)
             target_row, target_col = rules.check_cell("target", options["target"], n)
             agent, target = agent_row * n + agent_col, target_row * n + target_col
@@ -101,18 +97,16 @@ class TimedGridEnv(gym.Env):
         self._instruction = instruction
         self._limit = int(rules.episode_limit(instruction, n, self.cfg.time_limit))
         self._t = 0
-        self._done = False
+        self._started, self._done = True, False
         if self.render_mode == "human":
             self.render()
         return self._observation(), {"t": 0}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be an integer in [0, {rules.NUM_ACTIONS - 1}], got {action!r}")
+        rules.check_can_step(self._started, self._done)
+        action = rules.check_action(action)
         row, col = rules.move(
-            np.array([self._row]), np.array([self._col]), np.array([int(action)]), self.cfg.size, self._drow, self._dcol
+            np.array([self._row]), np.array([self._col]), np.array([action]), self.cfg.size, self._drow, self._dcol
         )
         self._row, self._col = int(row[0]), int(col[0])
         self._t += 1
