@@ -214,11 +214,11 @@ def option_ints(options: dict[str, Any], name: str, lo: int, hi: int, shapes: Se
             raise ValueError(problem)
         ints = value.long()
     else:
-        try:
-            array = np.asarray(value)
+        try:  # sequences item by item (np.asarray would take True as 1 and "5" as text), arrays by their dtype
+            array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
         except (TypeError, ValueError):  # ragged nesting
             raise ValueError(problem) from None
-        if array.dtype == object:  # Python ints too large for int64, or mixed items: checked one by one
+        if array.dtype == object:
             items = array.ravel().tolist()
             if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi for v in items):
                 raise ValueError(problem)
