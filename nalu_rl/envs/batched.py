@@ -48,7 +48,17 @@ RESET_OPTIONS = ("instruction", "agent", "target", "reset_mask")
 
 
 class TimedGridVecEnv(VectorEnv):
-    """K TimedGrid environments stepped at once as torch tensors (same-step autoreset)."""
+    """K TimedGrid environments stepped at once as torch tensors (same-step autoreset by default).
+
+    :param num_envs: how many environments the batch holds
+    :param size: grid side N, as :class:`~nalu_rl.envs.timed_grid.TimedGridEnv` takes it; so are ``t_range``,
+        ``obs_mode``, ``time_limit``, ``placement``, ``reward`` and ``timing_penalty``
+    :param render_mode: None, ``"rgb_array"`` (a (K, H, W, 3) array of frames) or ``"ansi"`` (K strings)
+    :param device: where the tensors live (``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"``)
+    :param check_actions: whether ``step`` range-checks tensor and array actions (a device sync on GPUs)
+    :param copy: False: observations are written into reused buffers, valid until the next ``step`` or ``reset``
+    :param autoreset_mode: ``AutoresetMode.SAME_STEP`` (the default), ``NEXT_STEP`` or ``DISABLED``, or their values
+    """
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "autoreset_mode": AutoresetMode.SAME_STEP}
 

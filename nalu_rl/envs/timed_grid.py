@@ -27,11 +27,44 @@ def observation_space(cfg: rules.Config) -> spaces.Dict:
 class TimedGridEnv(gym.Env):
     """A 5×5 grid world told an integer T; success is arriving on the target at exactly t = T.
 
-    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twin
-    :class:`nalu_rl.envs.batched.TimedGridVecEnv` uses too; the README's environment section states them.
+    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twins
+    (:class:`nalu_rl.envs.batched.TimedGridVecEnv`, :class:`nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`) use too.
+
+    **Action space** ``Discrete(5)``: 0 UP (row − 1), 1 DOWN (row + 1), 2 LEFT (col − 1), 3 RIGHT (col + 1), 4 PASS.
+    A move off the grid leaves the agent in place. Anything else (a bool, a float, an out-of-range integer) raises
+    ``ValueError``; stepping before ``reset`` or after the episode ended raises ``RuntimeError``.
+
+    **Observation space** ``Dict(image, instruction)``: ``image`` is a uint8 (56, 56, 3) frame (black background,
+    gray agent, red target) with ``obs_mode="pixels"``, or float32 (2, N, N) one-hot planes (agent, target) with
+    ``obs_mode="grid"``; ``instruction`` is ``Box(0, 1000, (1,), float32)`` holding T. Elapsed time is never observed.
+
+    **Starting state** t = 0; T drawn uniformly from ``t_range``; agent and target on distinct cells, drawn uniformly
+    over the pairs at distance 1..T (``placement="reachable"``) or over all pairs (``"uniform"``, the paper's).
+
+    **Rewards and episode end** Arriving on the target terminates the episode; not arriving by the time limit
+    (``time_limit``, or T + 2N) truncates it; every other step gives 0. ``reward="exact"``: +1 for arriving at t = T,
+    −1 early, late or on timeout; ``reward="graded"`` (the paper's): max(−1, 1 − ``timing_penalty``·|t − T|) on
+    arrival, 0 on timeout.
+
+    **Info** ``t`` every step; at an episode's end also ``success`` (arrival at exactly t = T), ``arrival_time``
+    (−1 if none) and ``instruction``.
+
+    **Reset options** ``instruction`` (any T in 1..1000, also outside ``t_range``), and ``agent`` and ``target``
+    together as (row, col) pairs. Unknown keys raise ``ValueError``; options that are not a dict ``TypeError``.
+
     Without kwargs this is the strict protocol on pixels (``placement="reachable"``, ``reward="exact"``); the
     command line trains on the ``paper_grid`` preset instead (uniform placement, graded reward, grid planes):
     ``gym.make(ENV_ID, **env_kwargs_from_preset("paper_grid")[1])`` gives that one.
+
+    :param size: grid side N, an integer in [2, 32] (NumPy integers too)
+    :param t_range: the inclusive range (lo, hi) T is drawn from, 1 <= lo <= hi <= 1000
+    :param obs_mode: ``"pixels"`` or ``"grid"``
+    :param time_limit: steps before truncation, or None for T + 2N
+    :param render_mode: None, ``"rgb_array"``, ``"ansi"`` or ``"human"`` (a matplotlib window; headless it warns once,
+        unless ``MPLBACKEND=Agg`` asks for off-screen drawing)
+    :param placement: ``"reachable"`` or ``"uniform"``
+    :param reward: ``"exact"`` or ``"graded"``
+    :param timing_penalty: reward lost per step early or late under ``"graded"``, a finite number > 0
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
