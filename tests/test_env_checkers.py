@@ -10,41 +10,47 @@ from gymnasium.utils.env_checker import check_env
 
 import nalu_rl  # noqa: F401
 
-
-@pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
-def test_gymnasium_check_env_without_warnings(obs_mode):
-    # The render check would open every mode in metadata, "human" too, which needs a display;
-    # the render modes are tested on their own in test_env_rules.py.
-    env = gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        check_env(env.unwrapped, skip_render_check=True)
+RENDER_MODES = (None, "rgb_array", "ansi", "human")
 
 
-@pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
-def test_gymnasium_check_env_with_every_render_mode_on_a_headless_machine(obs_mode, monkeypatch):
+@pytest.fixture
+def headless(monkeypatch):
+    """No display, and matplotlib told to draw off-screen: "human" frames are drawn and shown nowhere, silently.
+
+    Gymnasium has no vector-environment checker in 1.4 (``check_vector_env``); tests/test_vector_apis.py compares the
+    batched twins with its ``SyncVectorEnv`` step by step instead.
+    """
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    for mode in (None, "rgb_array", "ansi", "human"):  # the checker also rebuilds the env once per declared mode
-        env = gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode, render_mode=mode)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*needs a display")  # the one thing a headless human env says
-            check_env(env.unwrapped)
+    monkeypatch.setenv("MPLBACKEND", "Agg")
 
 
+@pytest.mark.parametrize("render_mode", RENDER_MODES)
 @pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
-def test_sb3_check_env(obs_mode):
+def test_gymnasium_check_env_in_every_render_mode_without_warnings(obs_mode, render_mode, headless):
+    # The render check also rebuilds the env once per mode in metadata["render_modes"] and renders it.
+    env = gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode, render_mode=render_mode)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_env(env.unwrapped)
+    env.close()
+
+
+@pytest.mark.parametrize("render_mode", RENDER_MODES)
+@pytest.mark.parametrize("obs_mode", ["pixels", "grid"])
+def test_sb3_check_env_in_every_render_mode_without_warnings(obs_mode, render_mode, headless):
     from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        # The README's environment table fixes grid observations as float32 (2, N, N) planes in [0, 1]; SB3 advises uint8
-        # in [0, 255] for image-shaped boxes and flattens other ones, which is what we want here.
-        # (and 36x36 for its CnnPolicy). Only this image advice passes, and only in grid mode.
+        # The spec fixes grid observations as float32 (2, N, N) planes in [0, 1]; SB3 reads any 3-D box as an image and
+        # advises uint8 in [0, 255] (and 36x36 for its CnnPolicy). Only this image advice passes, and only in grid mode.
         if obs_mode == "grid":
             for advice in (r"is an image but its `dtype` is \(float32\)", "is an image but the upper", "minimal resolution"):
                 warnings.filterwarnings("ignore", message=f".*{advice}")
-        sb3_check_env(gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode).unwrapped, warn=True)
+        env = gym.make("nalu_rl/TimedGrid-v0", obs_mode=obs_mode, render_mode=render_mode).unwrapped
+        sb3_check_env(env, warn=True, skip_render_check=False)
+    env.close()
 
 
 def _greedy_success(model, env, episodes: int) -> float:

@@ -36,7 +36,7 @@ def run(env, actions):
 def test_make_with_and_without_import_prefix():
     plain, prefixed = gym.make("nalu_rl/TimedGrid-v0", obs_mode="grid"), gym.make("nalu_rl:nalu_rl/TimedGrid-v0", obs_mode="grid")
     assert isinstance(plain.unwrapped, TimedGridEnv) and isinstance(prefixed.unwrapped, TimedGridEnv)
-    vec = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=3, vectorization_mode="vector_entry_point", device="cpu", obs_mode="grid")
+    vec = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=3, backend="torch", device="cpu", obs_mode="grid")
     assert isinstance(vec, TimedGridVecEnv) and vec.num_envs == 3
     first, batch = plain.reset(seed=7)[0], vec.reset(seed=7)[0]  # one environment, whichever door it came through
     assert np.array_equal(first["image"], prefixed.reset(seed=7)[0]["image"])

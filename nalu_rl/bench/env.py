@@ -136,7 +136,7 @@ def measure(impl: str, mode: str, k: int, device: str, seconds: float, threads: 
         per_call = k
     else:
         env = gym.make_vec(
-            "nalu_rl/TimedGrid-v0", num_envs=k, vectorization_mode="vector_entry_point",
+            "nalu_rl/TimedGrid-v0", num_envs=k, backend="torch",
             device=device, copy=False, check_actions=False, **kwargs,
         )
         env.reset(seed=0)

@@ -1,4 +1,13 @@
-"""The TimedGrid environment, its batched torch twin, and their Gymnasium registration."""
+"""The TimedGrid environment, its batched twins, and their Gymnasium registration.
+
+* ``gym.make("nalu_rl/TimedGrid-v0")``: one environment, :class:`~nalu_rl.envs.timed_grid.TimedGridEnv`;
+* ``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K)``: K of them as one batch with Gymnasium's vector conventions
+  (NumPy arrays, next-step autoreset; :class:`~nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`);
+* ``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K, backend="torch", device=...)``: the torch twin
+  (:class:`~nalu_rl.envs.batched.TimedGridVecEnv`: tensors on any device, same-step autoreset), which the trainers step.
+
+All three apply the rules of :mod:`nalu_rl.envs.rules`; :mod:`nalu_rl.envs.vector` is the vector entry point.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +27,7 @@ def register_envs() -> None:
     gym.register(
         id=ENV_ID,
         entry_point="nalu_rl.envs.timed_grid:TimedGridEnv",
-        vector_entry_point="nalu_rl.envs.batched:TimedGridVecEnv",
+        vector_entry_point="nalu_rl.envs.vector:make_batched",
         disable_env_checker=False,
     )
 

@@ -1,16 +1,19 @@
 """The batched, torch-native twin of TimedGrid: K environments as tensors on any device.
 
-Created by ``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K,
-vectorization_mode="vector_entry_point", device=...)``. It applies the very same rule
-functions as the single environment (:mod:`nalu_rl.envs.rules`); ``tests/test_equivalence.py``
-checks step-for-step equality as well.
+Created by ``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K, backend="torch", device=...)`` (without
+``backend="torch"``, ``gym.make_vec`` gives the NumPy twin, :mod:`nalu_rl.envs.numpy_batched`). It applies the very
+same rule functions as the single environment (:mod:`nalu_rl.envs.rules`); ``tests/test_equivalence.py`` checks
+step-for-step equality as well.
 
-Autoreset is **same-step** (``metadata["autoreset_mode"] == AutoresetMode.SAME_STEP``): when
-an environment's episode ends, ``step`` returns the first observation of its next episode, and
-the last observation of the finished one is in ``infos["final_obs"]`` (a dict of tensors for the
-whole batch, valid where ``infos["_final_obs"]`` is True). Infos always hold every key as a
-batch tensor with a boolean mask ``_key`` that says where it is valid: ``"t"`` every step;
-``"success"``, ``"arrival_time"`` and ``"instruction"`` where an episode ended.
+Autoreset is **same-step** by default (``metadata["autoreset_mode"] == AutoresetMode.SAME_STEP``), what the
+trainers step: when an environment's episode ends, ``step`` returns the first observation of its next episode, and
+the last observation of the finished one is in ``infos["final_obs"]`` (a dict of tensors for the whole batch, valid
+where ``infos["_final_obs"]`` is True). ``autoreset_mode=AutoresetMode.NEXT_STEP`` (Gymnasium's default) returns the
+last observation instead and starts the next episode on the following step, which ignores that environment's action
+and gives reward 0; with ``DISABLED`` ended environments wait for ``reset(options={"reset_mask": mask})``. Infos
+always hold every key as a batch tensor with a boolean mask ``_key`` that says where it is valid: ``"t"`` every step
+(after a reset, where the environments were reset); ``"success"``, ``"arrival_time"`` and ``"instruction"`` where an
+episode ended.
 
 With ``copy=False`` the observation images are written into two buffers that the env reuses
 (one for observations, one for final observations): they are valid until the next ``step`` or
@@ -41,10 +44,21 @@ from nalu_rl.envs.timed_grid import observation_space
 
 Obs = dict[str, torch.Tensor]
 __all__ = ["TimedGridVecEnv"]
+RESET_OPTIONS = ("instruction", "agent", "target", "reset_mask")
 
 
 class TimedGridVecEnv(VectorEnv):
-    """K TimedGrid environments stepped at once as torch tensors (same-step autoreset)."""
+    """K TimedGrid environments stepped at once as torch tensors (same-step autoreset by default).
+
+    :param num_envs: how many environments the batch holds
+    :param size: grid side N, as :class:`~nalu_rl.envs.timed_grid.TimedGridEnv` takes it; so are ``t_range``,
+        ``obs_mode``, ``time_limit``, ``placement``, ``reward`` and ``timing_penalty``
+    :param render_mode: None, ``"rgb_array"`` (a (K, H, W, 3) array of frames) or ``"ansi"`` (K strings)
+    :param device: where the tensors live (``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"auto"``)
+    :param check_actions: whether ``step`` range-checks tensor and array actions (a device sync on GPUs)
+    :param copy: False: observations are written into reused buffers, valid until the next ``step`` or ``reset``
+    :param autoreset_mode: ``AutoresetMode.SAME_STEP`` (the default), ``NEXT_STEP`` or ``DISABLED``, or their values
+    """
 
     metadata = {"render_modes": ["rgb_array", "ansi"], "autoreset_mode": AutoresetMode.SAME_STEP}
 
@@ -62,13 +76,13 @@ class TimedGridVecEnv(VectorEnv):
         placement: str = rules.PLACEMENT,
         reward: str = rules.REWARD,
         timing_penalty: float = rules.TIMING_PENALTY,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.SAME_STEP,
     ) -> None:
         self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
-        rules.check_num_envs(num_envs, self.cfg.obs_mode)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
-        self.num_envs = int(num_envs)
+        self.num_envs = rules.check_num_envs(num_envs, self.cfg.obs_mode)
+        self.render_mode = rules.check_render_mode(render_mode, self.metadata["render_modes"])
+        self.autoreset_mode = rules.check_autoreset_mode(autoreset_mode, tuple(AutoresetMode))
+        self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
         self.device = resolve_device(device)
         self.check_actions = check_actions
         self.copy = copy
@@ -98,6 +112,9 @@ class TimedGridVecEnv(VectorEnv):
         self._row, self._col, self._target = zeros.clone(), zeros.clone(), zeros.clone()  # target: row * N + col
         self._t, self._instruction, self._limit = zeros.clone(), zeros.clone(), zeros.clone()
         self._seeded = False
+        self._started = False
+        # Environments whose episode ended and did not restart yet (next-step and disabled autoreset).
+        self._ended = torch.zeros(k, dtype=torch.bool, device=self.device)
         self._all = torch.ones(k, dtype=torch.bool, device=self.device)
         image_space = self.observation_space["image"]
         image_dtype = torch.uint8 if image_space.dtype == np.uint8 else torch.float32
@@ -111,30 +128,36 @@ class TimedGridVecEnv(VectorEnv):
         ``options`` may fix ``"instruction"`` (int or (K,) tensor), and ``"agent"`` and
         ``"target"`` together ((row, col) or (K, 2) tensors), as in the single environment.
         """
-        options = dict(options or {})
-        unknown = set(options) - {"instruction", "agent", "target", "reset_mask"}
-        if unknown:
-            raise ValueError(
-                f"unknown reset option(s) {sorted(unknown)}; allowed: 'instruction', 'agent', 'target', 'reset_mask'"
-            )
-        self._seed_from(seed)
+        options = rules.check_options(options, RESET_OPTIONS)
         mask = self._all
         if "reset_mask" in options:
-            mask = torch.as_tensor(options["reset_mask"], dtype=torch.bool, device=self.device)
-            if mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask'] must have shape ({self.num_envs},), got {tuple(mask.shape)}")
+            if not self._started:
+                raise ValueError("options['reset_mask'] needs a first reset() of every environment")
+            mask = torch.as_tensor(rules.check_reset_mask(options, self.num_envs), device=self.device)
         instruction = self._option_instruction(options)
         agent = target = None
-        if "agent" in options or "target" in options:
-            if not {"agent", "target"} <= set(options):
-                raise ValueError("options 'agent' and 'target' must be given together")
+        if "agent" in options:
             agent, target = self._option_cell(options, "agent"), self._option_cell(options, "target")
             if bool((agent == target).any()):
                 raise ValueError("options 'agent' and 'target' must be distinct cells")
+        self._seed_from(seed)
         self._start(mask.nonzero().squeeze(1), instruction, agent, target)
-        return self._observe(), {"t": self._t.clone(), "_t": self._all.clone()}
+        self._ended &= ~mask
+        self._started = True
+        return self._observe(), {"t": self._t.clone(), "_t": mask.clone()}  # as SyncVectorEnv: infos of the reset ones
 
     def step(self, actions):
+        """Step every environment; with next-step autoreset, those whose episode ended last step start the next one.
+
+        Returns ``(obs, rewards, terminated, truncated, infos)`` as batch tensors (see the module docstring).
+        """
+        if not self._started:
+            rules.check_can_step(started=False, ended=False)
+        if self.autoreset_mode == AutoresetMode.DISABLED and bool(self._ended.any()):
+            raise RuntimeError(
+                "step() called on finished episodes with autoreset_mode=DISABLED; "
+                "call reset(options={'reset_mask': ...}) on them first"
+            )
         actions = self._action_tensor(actions)
         n = self.cfg.size
         self._row, self._col = rules.move(self._row, self._col, actions, n, self._drow, self._dcol)
@@ -142,13 +165,40 @@ class TimedGridVecEnv(VectorEnv):
         reward, terminated, truncated, success = rules.outcome(
             self._row * n + self._col == self._target, self._t, self._instruction, self._limit, self.cfg
         )
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            return self._next_step(reward, terminated, truncated, success)
         done = terminated | truncated
         ended = done.nonzero().squeeze(1)
-        infos = {
+        infos = self._infos(done, terminated, success)
+        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            infos.update(final_obs=self._final_observation(ended), _final_obs=done)
+            if ended.numel():  # most steps end no episode: skip the bookkeeping
+                self._start(ended)
+        else:
+            self._ended |= done
+        return self._observe(), reward, terminated, truncated, infos
+
+    def _next_step(self, reward, terminated, truncated, success):
+        """Next-step autoreset: the environments that ended last step start anew instead of moving.
+
+        Their move and outcome above were computed on the finished episode and are discarded: they return
+        the first observation of the next episode, reward 0, and neither terminated nor truncated.
+        """
+        restart = self._ended
+        if bool(restart.any()):
+            index = restart.nonzero().squeeze(1)
+            self._start(index)
+            reward = torch.where(restart, 0.0, reward)
+            terminated, truncated, success = terminated & ~restart, truncated & ~restart, success & ~restart
+        done = terminated | truncated
+        self._ended = done
+        return self._observe(), reward, terminated, truncated, self._infos(done, terminated, success)
+
+    def _infos(self, done: torch.Tensor, terminated: torch.Tensor, success: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``t`` for every environment; ``success``, ``arrival_time`` and ``instruction`` where ``done``."""
+        return {
             "t": self._t.clone(),
             "_t": self._all.clone(),
-            "final_obs": self._final_observation(ended),
-            "_final_obs": done,
             "success": success,
             "_success": done,
             "arrival_time": torch.where(terminated, self._t, -1),
@@ -156,9 +206,6 @@ class TimedGridVecEnv(VectorEnv):
             "instruction": self._instruction.clone(),
             "_instruction": done,
         }
-        if ended.numel():  # most steps end no episode: skip the bookkeeping
-            self._start(ended)
-        return self._observe(), reward, terminated, truncated, infos
 
     def render(self):
         states = self.states()
@@ -179,7 +226,7 @@ class TimedGridVecEnv(VectorEnv):
     def _action_tensor(self, actions) -> torch.Tensor:
         """``actions`` as a (K,) int64 tensor on the device, refused where the single environment refuses.
 
-        Each element must be an action ``TimedGridEnv.step`` accepts (``Discrete.contains``): a
+        Each element must be an action ``TimedGridEnv.step`` accepts (:func:`rules.is_action`): a
         sequence's items as they are, an array's or a tensor's as scalars of its dtype, so only
         integer dtypes that fit int64 pass. Tensors and arrays are range-checked only with
         ``check_actions``, because the check waits for the device; sequences are checked item by
@@ -194,10 +241,10 @@ class TimedGridVecEnv(VectorEnv):
         else:  # a sequence (or an object array): item by item, as the single environment checks its action
             items = isinstance(actions, Sequence) and not isinstance(actions, (str, bytes))
             items = items or isinstance(actions, np.ndarray) and actions.ndim == 1
-            ok = items and len(actions) == k and all(map(self.single_action_space.contains, actions))
+            ok = items and len(actions) == k and all(map(rules.is_action, actions))
             actions = [int(a) for a in actions] if ok else actions
         if not ok:
-            raise ValueError(f"{self._actions_rule()}, got {_describe(actions)}")
+            raise ValueError(f"{self._actions_rule()}, got {rules.describe(actions)}")
         actions = torch.as_tensor(actions, device=self.device).long()
         if self.check_actions and bool(((actions < 0) | (actions >= rules.NUM_ACTIONS)).any()):
             raise ValueError(f"{self._actions_rule()}, got values outside that range")
@@ -274,22 +321,14 @@ class TimedGridVecEnv(VectorEnv):
     def _option_instruction(self, options: dict[str, Any]) -> torch.Tensor | None:
         if "instruction" not in options:
             return None
-        value = torch.as_tensor(options["instruction"], device=self.device)
-        if value.is_floating_point() or value.dtype == torch.bool or value.numel() not in (1, self.num_envs):
-            raise ValueError(f"options['instruction'] must be an int or {self.num_envs} ints in [1, {rules.MAX_INSTRUCTION}]")
-        value = value.long().reshape(-1).expand(self.num_envs)
-        if bool(((value < 1) | (value > rules.MAX_INSTRUCTION)).any()):
-            raise ValueError(f"options['instruction'] must be in [1, {rules.MAX_INSTRUCTION}]")
-        return value
+        k = self.num_envs
+        value = rules.option_ints(options, "instruction", 1, rules.MAX_INSTRUCTION, ((), (1,), (k,)), f"an int or {k} ints")
+        return torch.as_tensor(value, device=self.device).reshape(-1).expand(k)
 
     def _option_cell(self, options: dict[str, Any], name: str) -> torch.Tensor:
-        n = self.cfg.size
-        value = torch.as_tensor(options[name], device=self.device)
-        if value.is_floating_point() or value.dtype == torch.bool or value.shape not in ((2,), (self.num_envs, 2)):
-            raise ValueError(f"options[{name!r}] must be a (row, col) pair or a ({self.num_envs}, 2) tensor of ints")
-        value = value.long().reshape(-1, 2).expand(self.num_envs, 2)
-        if bool(((value < 0) | (value >= n)).any()):
-            raise ValueError(f"options[{name!r}] cells must lie in [0, {n - 1}]")
+        n, k = self.cfg.size, self.num_envs
+        value = rules.option_ints(options, name, 0, n - 1, ((2,), (k, 2)), f"a (row, col) pair or ({k}, 2) ints")
+        value = torch.as_tensor(value, device=self.device).reshape(-1, 2).expand(k, 2)
         return value[:, 0] * n + value[:, 1]
 
 
@@ -297,13 +336,6 @@ class TimedGridVecEnv(VectorEnv):
 TENSOR_ACTION_DTYPES = frozenset(
     getattr(torch, name) for name in ("uint8", "int8", "int16", "int32", "int64", "uint16", "uint32") if hasattr(torch, name)
 )
-
-
-def _describe(actions: Any) -> str:
-    if isinstance(actions, (torch.Tensor, np.ndarray)):
-        return f"a {type(actions).__name__} of dtype {actions.dtype} and shape {tuple(actions.shape)}"
-    text = repr(actions)
-    return text if len(text) <= 80 else text[:77] + "..."
 
 
 PAIR_TABLE_MAX_BYTES = 16 * 2**20

@@ -52,16 +52,29 @@ def ansi(state: State) -> str:
     return f"t={state.t} T={state.instruction}\n" + "\n".join(rows) + "\n" + ANSI_KEY + "\n"
 
 
+# matplotlib's backends that draw into files or memory, never a window.
+OFF_SCREEN_BACKENDS = ("agg", "cairo", "pdf", "pgf", "ps", "svg", "template")
+
+
+def off_screen() -> bool:
+    """Whether ``MPLBACKEND`` asks matplotlib to draw off-screen (``MPLBACKEND=Agg``, as CI does for headless checks).
+
+    Human frames are then drawn and shown nowhere, without a warning: the environment variable says so on purpose,
+    as pygame's ``SDL_VIDEODRIVER=dummy`` does for Gymnasium's own environments.
+    """
+    return os.environ.get("MPLBACKEND", "").lower() in OFF_SCREEN_BACKENDS
+
+
 def has_display() -> bool:
-    """Whether a window can be opened here (any desktop on macOS/Windows; X11/Wayland elsewhere)."""
-    if sys.platform in ("darwin", "win32"):
+    """Whether human frames have somewhere to go: any desktop on macOS/Windows, X11/Wayland elsewhere, or :func:`off_screen`."""
+    if sys.platform in ("darwin", "win32") or off_screen():
         return True
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 NO_DISPLAY = (
     "render_mode='human' needs a display (no DISPLAY or WAYLAND_DISPLAY is set): frames are not shown; "
-    "use render_mode='rgb_array' or 'ansi' on a headless machine"
+    "use render_mode='rgb_array' or 'ansi' on a headless machine, or MPLBACKEND=Agg to draw them off-screen"
 )
 
 
@@ -81,7 +94,10 @@ class HumanWindow:
             self._image = ax.imshow(frame)
         else:
             self._image.set_data(frame)
-        plt.pause(1.0 / fps)
+        if off_screen():  # nobody watches: draw without pausing (plt.pause would warn that Agg cannot show)
+            self._fig.canvas.draw()
+        else:
+            plt.pause(1.0 / fps)
 
     def close(self) -> None:
         if self._fig is not None:

@@ -12,12 +12,14 @@ environment or slot ``i`` of a batch of any size on any device.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from functools import cache
 from typing import Any
 
 import numpy as np
 import torch
+from gymnasium.vector import AutoresetMode
 
 from nalu_rl.common.checks import MAX_INSTRUCTION, check_int
 
@@ -139,6 +141,115 @@ class Config:
 
 
 KWARGS = tuple(f.name for f in fields(Config))
+
+
+def check_render_mode(render_mode: Any, allowed: Sequence[str]) -> str | None:
+    """``render_mode`` if it is None or one of ``allowed`` (an environment's ``metadata["render_modes"]``); ValueError otherwise."""
+    if render_mode is not None and (not isinstance(render_mode, str) or render_mode not in allowed):
+        raise ValueError(f"render_mode must be None or one of {list(allowed)}, got {render_mode!r}")
+    return render_mode
+
+
+def check_autoreset_mode(mode: Any, allowed: Sequence[AutoresetMode]) -> AutoresetMode:
+    """``mode`` (an :class:`AutoresetMode` or its value, such as ``"NextStep"``) if ``allowed``; ValueError otherwise."""
+    try:
+        mode = AutoresetMode(mode)
+    except (ValueError, TypeError):
+        mode = None
+    if mode not in allowed:
+        names = ", ".join(f"{m.value!r}" for m in allowed)
+        raise ValueError(f"autoreset_mode must be an AutoresetMode or one of {names}, got {mode!r}")
+    return mode
+
+
+def check_options(options: Any, allowed: Sequence[str]) -> dict[str, Any]:
+    """``reset``'s ``options`` as a dict: None or a mapping whose keys are all ``allowed``."""
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise TypeError(f"options must be None or a dict, got {type(options).__name__}")
+    unknown = set(options) - set(allowed)
+    if unknown:
+        listed = ", ".join(repr(k) for k in allowed)
+        raise ValueError(f"unknown reset option(s) {sorted(map(str, unknown))}; allowed: {listed}")
+    if ("agent" in options) != ("target" in options):
+        raise ValueError("options 'agent' and 'target' must be given together")
+    return dict(options)
+
+
+def check_can_step(started: bool, ended: bool) -> None:
+    """Refuse a step before the first ``reset`` or after an episode ended and was not reset."""
+    if not started:
+        raise RuntimeError("step() called before reset(); call reset() first")
+    if ended:
+        raise RuntimeError("step() called on a finished episode; call reset() first")
+
+
+def is_action(action: Any) -> bool:
+    """Whether ``action`` is one action (what ``Discrete(NUM_ACTIONS).contains`` takes, bools excepted)."""
+    if isinstance(action, (bool, np.bool_)):  # Discrete.contains takes True as 1; a bool is no move
+        return False
+    if isinstance(action, np.ndarray):
+        return action.shape == () and np.issubdtype(action.dtype, np.integer) and 0 <= action < NUM_ACTIONS
+    return isinstance(action, (int, np.integer)) and 0 <= action < NUM_ACTIONS
+
+
+def check_action(action: Any) -> int:
+    """One action as an int; ValueError naming ``action`` otherwise."""
+    if not is_action(action):
+        raise ValueError(f"action must be an integer in [0, {NUM_ACTIONS - 1}], got {action!r}")
+    return int(action)
+
+
+def option_ints(options: dict[str, Any], name: str, lo: int, hi: int, shapes: Sequence[tuple[int, ...]], what: str):
+    """``options[name]`` for the batched twin, as an int64 tensor (kept on its device) or array of one of ``shapes``.
+
+    Integers only (Python, NumPy or torch; no bools, floats or strings), each in ``[lo, hi]``;
+    ValueError naming the option, with ``what`` it must be, otherwise.
+    """
+    value = options[name]
+    problem = f"options[{name!r}] must be {what} in [{lo}, {hi}], got {describe(value)}"
+    if isinstance(value, torch.Tensor):
+        if value.dtype == torch.bool or value.is_floating_point() or value.is_complex():
+            raise ValueError(problem)
+        ints = value.long()
+    else:
+        try:  # sequences item by item (np.asarray would take True as 1 and "5" as text), arrays by their dtype
+            array = value if isinstance(value, np.ndarray) else np.asarray(value, dtype=object)
+        except (TypeError, ValueError):  # ragged nesting
+            raise ValueError(problem) from None
+        if array.dtype == object:
+            items = array.ravel().tolist()
+            if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi for v in items):
+                raise ValueError(problem)
+            array = np.array([int(v) for v in items], dtype=np.int64).reshape(array.shape)
+        elif not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(problem)
+        ints = array.astype(np.int64)  # out-of-range uint64 values wrap negative and are refused below
+    if tuple(ints.shape) not in shapes or bool(((ints < lo) | (ints > hi)).any()):
+        raise ValueError(problem)
+    return ints
+
+
+def check_reset_mask(options: dict[str, Any], num_envs: int):
+    """``options["reset_mask"]`` as a (num_envs,) bool tensor or array; ValueError naming it otherwise."""
+    value = options["reset_mask"]
+    if isinstance(value, torch.Tensor):
+        ok = value.dtype == torch.bool
+    else:
+        value = np.asarray(value) if isinstance(value, (np.ndarray, Sequence)) and not isinstance(value, str) else value
+        ok = isinstance(value, np.ndarray) and value.dtype == np.bool_
+    if not ok or tuple(value.shape) != (num_envs,):
+        raise ValueError(f"options['reset_mask'] must be {num_envs} booleans, got {describe(value)}")
+    return value
+
+
+def describe(value: Any) -> str:
+    """``value`` for an error message: an array's type, dtype and shape, or a short repr."""
+    if isinstance(value, (torch.Tensor, np.ndarray)) and value.ndim:
+        return f"a {type(value).__name__} of dtype {value.dtype} and shape {tuple(value.shape)}"
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def check_instruction(value: Any) -> int:

@@ -11,6 +11,8 @@ from gymnasium import spaces
 from nalu_rl.envs import render as rendering
 from nalu_rl.envs import rules
 
+RESET_OPTIONS = ("instruction", "agent", "target")
+
 
 def observation_space(cfg: rules.Config) -> spaces.Dict:
     """The observation space of one environment (shared with the batched twin)."""
@@ -25,11 +27,44 @@ def observation_space(cfg: rules.Config) -> spaces.Dict:
 class TimedGridEnv(gym.Env):
     """A 5×5 grid world told an integer T; success is arriving on the target at exactly t = T.
 
-    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twin
-    :class:`nalu_rl.envs.batched.TimedGridVecEnv` uses too; the README's environment section states them.
+    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twins
+    (:class:`nalu_rl.envs.batched.TimedGridVecEnv`, :class:`nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`) use too.
+
+    **Action space** ``Discrete(5)``: 0 UP (row − 1), 1 DOWN (row + 1), 2 LEFT (col − 1), 3 RIGHT (col + 1), 4 PASS.
+    A move off the grid leaves the agent in place. Anything else (a bool, a float, an out-of-range integer) raises
+    ``ValueError``; stepping before ``reset`` or after the episode ended raises ``RuntimeError``.
+
+    **Observation space** ``Dict(image, instruction)``: ``image`` is a uint8 (56, 56, 3) frame (black background,
+    gray agent, red target) with ``obs_mode="pixels"``, or float32 (2, N, N) one-hot planes (agent, target) with
+    ``obs_mode="grid"``; ``instruction`` is ``Box(0, 1000, (1,), float32)`` holding T. Elapsed time is never observed.
+
+    **Starting state** t = 0; T drawn uniformly from ``t_range``; agent and target on distinct cells, drawn uniformly
+    over the pairs at distance 1..T (``placement="reachable"``) or over all pairs (``"uniform"``, the paper's).
+
+    **Rewards and episode end** Arriving on the target terminates the episode; not arriving by the time limit
+    (``time_limit``, or T + 2N) truncates it; every other step gives 0. ``reward="exact"``: +1 for arriving at t = T,
+    −1 early, late or on timeout; ``reward="graded"`` (the paper's): max(−1, 1 − ``timing_penalty``·|t − T|) on
+    arrival, 0 on timeout.
+
+    **Info** ``t`` every step; at an episode's end also ``success`` (arrival at exactly t = T), ``arrival_time``
+    (−1 if none) and ``instruction``.
+
+    **Reset options** ``instruction`` (any T in 1..1000, also outside ``t_range``), and ``agent`` and ``target``
+    together as (row, col) pairs. Unknown keys raise ``ValueError``; options that are not a dict ``TypeError``.
+
     Without kwargs this is the strict protocol on pixels (``placement="reachable"``, ``reward="exact"``); the
     command line trains on the ``paper_grid`` preset instead (uniform placement, graded reward, grid planes):
     ``gym.make(ENV_ID, **env_kwargs_from_preset("paper_grid")[1])`` gives that one.
+
+    :param size: grid side N, an integer in [2, 32] (NumPy integers too)
+    :param t_range: the inclusive range (lo, hi) T is drawn from, 1 <= lo <= hi <= 1000
+    :param obs_mode: ``"pixels"`` or ``"grid"``
+    :param time_limit: steps before truncation, or None for T + 2N
+    :param render_mode: None, ``"rgb_array"``, ``"ansi"`` or ``"human"`` (a matplotlib window; headless it warns once,
+        unless ``MPLBACKEND=Agg`` asks for off-screen drawing)
+    :param placement: ``"reachable"`` or ``"uniform"``
+    :param reward: ``"exact"`` or ``"graded"``
+    :param timing_penalty: reward lost per step early or late under ``"graded"``, a finite number > 0
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
@@ -46,9 +81,7 @@ class TimedGridEnv(gym.Env):
         timing_penalty: float = rules.TIMING_PENALTY,
     ) -> None:
         self.cfg = rules.Config.from_kwargs(size, t_range, obs_mode, time_limit, placement, reward, timing_penalty)
-        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
-            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
-        self.render_mode = render_mode
+        self.render_mode = rules.check_render_mode(render_mode, self.metadata["render_modes"])
         self._window: rendering.HumanWindow | bool | None = None  # opened by the first human render; False: no display
         self.observation_space = observation_space(self.cfg)
         self.action_space = spaces.Discrete(rules.NUM_ACTIONS)
@@ -62,18 +95,16 @@ class TimedGridEnv(gym.Env):
         self._t = 0
         self._instruction = 0
         self._limit = 0
-        self._done = True
+        self._started = False
+        self._done = False
 
     # ------------------------------------------------------------------ gym API
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         if seed is not None:
             seed = rules.check_seed(seed)  # the batched twin's check (Gymnasium's own takes True as 1, and no NumPy int)
+        options = rules.check_options(options, RESET_OPTIONS)
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - {"instruction", "agent", "target"}
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}; allowed: 'instruction', 'agent', 'target'")
         if seed is not None:
             self._seed[0], self._episode[0] = seed, 0
         elif not self._seeded:  # unseeded: a stream from fresh entropy
@@ -87,9 +118,7 @@ class TimedGridEnv(gym.Env):
             instruction = rules.sample_instruction(key, *self.cfg.t_range)
         agent, target = (int(c[0]) for c in rules.sample_placement(key, instruction, n, placement=self.cfg.placement))
         self._episode += 1
-        if "agent" in options or "target" in options:
-            if not {"agent", "target"} <= set(options):
-                raise ValueError("options 'agent' and 'target' must be given together")
+        if "agent" in options:
             agent_row, agent_col = rules.check_cell("agent", options["agent"], n)
             target_row, target_col = rules.check_cell("target", options["target"], n)
             agent, target = agent_row * n + agent_col, target_row * n + target_col
@@ -101,18 +130,16 @@ class TimedGridEnv(gym.Env):
         self._instruction = instruction
         self._limit = int(rules.episode_limit(instruction, n, self.cfg.time_limit))
         self._t = 0
-        self._done = False
+        self._started, self._done = True, False
         if self.render_mode == "human":
             self.render()
         return self._observation(), {"t": 0}
 
     def step(self, action):
-        if self._done:
-            raise RuntimeError("step() called on a finished episode; call reset() first")
-        if not self.action_space.contains(action):
-            raise ValueError(f"action must be an integer in [0, {rules.NUM_ACTIONS - 1}], got {action!r}")
+        rules.check_can_step(self._started, self._done)
+        action = rules.check_action(action)
         row, col = rules.move(
-            np.array([self._row]), np.array([self._col]), np.array([int(action)]), self.cfg.size, self._drow, self._dcol
+            np.array([self._row]), np.array([self._col]), np.array([action]), self.cfg.size, self._drow, self._dcol
         )
         self._row, self._col = int(row[0]), int(col[0])
         self._t += 1

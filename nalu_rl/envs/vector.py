@@ -1,0 +1,43 @@
+"""The vector entry point of ``nalu_rl/TimedGrid-v0``: what ``gym.make_vec`` builds without a ``vectorization_mode``.
+
+``gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=K, **kwargs)`` follows Gymnasium's vector conventions, as
+``SyncVectorEnv`` does and as SB3's and CleanRL's code expects: NumPy arrays in and out and next-step autoreset
+(:class:`~nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`). ``backend="torch"`` asks for the torch twin instead
+(:class:`~nalu_rl.envs.batched.TimedGridVecEnv`: tensors on ``device``, same-step autoreset, the fast path the
+trainers step)::
+
+    envs = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=8, obs_mode="grid")                  # NumPy, next-step
+    envs = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=4096, obs_mode="grid", backend="torch", device="cuda")
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gymnasium.vector import VectorEnv
+
+from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.envs.numpy_batched import TimedGridNumpyVecEnv
+
+BACKENDS = ("numpy", "torch")
+# Arguments only the torch twin has: where its tensors live and how it hands them out.
+TORCH_ONLY = ("device", "copy", "check_actions")
+
+
+def make_batched(num_envs: int = 1, *, backend: str = "numpy", **kwargs: Any) -> VectorEnv:
+    """K environments stepped as one batch.
+
+    :param num_envs: how many environments the batch holds
+    :param backend: ``"numpy"`` (the default): :class:`TimedGridNumpyVecEnv`, NumPy arrays and next-step autoreset;
+        ``"torch"``: :class:`TimedGridVecEnv`, torch tensors on ``device`` and same-step autoreset
+    :param kwargs: the environment's arguments (``size``, ``obs_mode``, ``autoreset_mode``, ...), and with
+        ``backend="torch"`` also ``device``, ``copy`` and ``check_actions``
+    """
+    if backend == "numpy":
+        torch_only = [name for name in TORCH_ONLY if name in kwargs]
+        if torch_only:
+            raise TypeError(f"{torch_only[0]} is an argument of the torch twin: pass backend='torch' with it")
+        return TimedGridNumpyVecEnv(num_envs, **kwargs)
+    if backend == "torch":
+        return TimedGridVecEnv(num_envs, **kwargs)
+    raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
