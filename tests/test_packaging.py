@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import tomllib
+import yaml
 
 import nalu_rl
 from nalu_rl import presets
@@ -77,6 +79,48 @@ def test_wheel_contains_presets(wheel):
     in_repository = {f"nalu_rl/presets/{kind}/{p.name}" for kind in presets.KINDS for p in (ROOT / kind).glob("*.toml")}
     assert {f"nalu_rl/presets/agents/{name}.toml" for name in ("lstm", "lstm_nac")} <= in_repository
     assert {n for n in names if n.startswith("nalu_rl/presets/") and n.endswith(".toml")} == in_repository
+
+
+def test_wheel_ships_py_typed_and_the_license(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert "nalu_rl/py.typed" in names  # PEP 561: without it type checkers ignore the annotations
+    assert any(n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE") for n in names)
+    metadata = next(zipfile.ZipFile(wheel).read(n).decode() for n in names if n.endswith(".dist-info/METADATA"))
+    assert f"Version: {nalu_rl.__version__}" in metadata.splitlines()
+
+
+def _project() -> dict:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+
+
+def test_classifiers_state_the_platforms_the_code_runs_on():
+    classifiers = _project()["classifiers"]
+    locks = (ROOT / "nalu_rl" / "common" / "locks.py").read_text()
+    if re.search(r"^import fcntl", locks, re.M):  # Unix only: Windows has no fcntl
+        assert "Operating System :: POSIX" in classifiers
+        assert not [c for c in classifiers if "Windows" in c or "OS Independent" in c]
+    low = _project()["requires-python"].removeprefix(">=")
+    assert f"Programming Language :: Python :: {low}" in classifiers  # the oldest Python it installs on is listed
+    assert "License :: OSI Approved :: MIT License" in classifiers and _project()["license"] == {"text": "MIT"}
+
+
+def test_license_citation_and_changelog_ship_with_the_repository():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n\nCopyright (c) ")
+    assert "the nalu-rl authors" in (ROOT / "LICENSE").read_text().splitlines()[2]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["type"] == "software"
+    assert citation["version"] == nalu_rl.__version__ and citation["license"] == "MIT"
+    paper = next(r for r in citation["references"] if r["title"] == "Neural Arithmetic Logic Units")
+    assert paper["year"] == 2018 and paper["authors"][0]["family-names"] == "Trask" and "NeurIPS" in paper["collection-title"]
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    releases = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", changelog, re.M)
+    assert releases[0] == nalu_rl.__version__, "add this version's section to CHANGELOG.md"
+    assert "0.3.0" in releases and "keepachangelog.com" in changelog
+
+
+def test_version_command_says_the_package_version():
+    out = subprocess.run([sys.executable, "-m", "nalu_rl", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"nalu-rl {nalu_rl.__version__}"
 
 
 def test_a_new_run_records_the_code_version_not_stale_install_metadata(tmp_path, monkeypatch):
