@@ -1,3 +1,3 @@
 """The package version, in one place: pyproject.toml reads it, and every run's config.json records it."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -1,4 +1,4 @@
-"""How a training run ends early: stopped by a signal, or a worker died."""
+"""How a training run ends early (stopped by a signal, a worker died) or cannot start (its folder holds a run)."""
 
 from __future__ import annotations
 
@@ -16,3 +16,11 @@ class TrainingInterrupted(KeyboardInterrupt):
 
 class WorkerError(RuntimeError):
     """An asynchronous worker raised or was killed; the others were stopped."""
+
+
+class RunExists(ValueError):
+    """A new run's folder already holds a run; ``run_dir`` names it, so that each door words the way out its own way."""
+
+    def __init__(self, message: str, run_dir: Path) -> None:
+        super().__init__(message)
+        self.run_dir = run_dir

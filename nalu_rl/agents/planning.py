@@ -11,6 +11,7 @@ import torch
 from nalu_rl import runs
 from nalu_rl.agents.checkpoint import check_fits, check_resumable, load_checkpoint
 from nalu_rl.agents.config import AgentConfig, agent_config_of, load_preset
+from nalu_rl.agents.errors import RunExists
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.common.checks import check_int
 from nalu_rl.common.devices import resolve_device
@@ -110,7 +111,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     config = _checked(runs.with_provenance(config))
     run_dir = Path(request.run_dir) if request.run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{config.seed}"
     if runs.is_run_folder(run_dir):
-        raise ValueError(f"{run_dir} already holds a run: continue it with --resume or choose another --out")
+        raise RunExists(f"{run_dir} already holds a run: continue it with --resume or choose another --out", run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise ValueError(f"run folder {run_dir} exists and is not a folder")
     return Plan(run_dir, config, agent_config, None, request.checkpoint_interval)

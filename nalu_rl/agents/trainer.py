@@ -26,7 +26,7 @@ import torch
 from nalu_rl import runs
 from nalu_rl.agents.async_trainer import train_async
 from nalu_rl.agents.checkpoint import load_checkpoint
-from nalu_rl.agents.errors import TrainingInterrupted, WorkerError
+from nalu_rl.agents.errors import RunExists, TrainingInterrupted, WorkerError
 from nalu_rl.agents.monitor import Monitor
 from nalu_rl.agents.planning import Plan, TrainRequest, prepare
 from nalu_rl.agents.sync_trainer import train_sync
@@ -72,7 +72,7 @@ def run(plan: Plan, progress: bool = True, on_start: Callable[[], None] | None =
 def _recheck(plan: Plan) -> None:
     """What :func:`prepare` saw still holds now that the folder is ours: no other process started or moved the run."""
     if plan.checkpoint is None and not plan.notes and (plan.run_dir / runs.CONFIG_FILE).exists():
-        raise ValueError(f"{plan.run_dir} already holds a run (written since this one was planned): continue it with --resume")
+        raise RunExists(f"{plan.run_dir} already holds a run (written since this one was planned): continue it with --resume", plan.run_dir)
     path = runs.latest_checkpoint(plan.run_dir)
     if plan.checkpoint is not None and path.is_file() and load_checkpoint(path)["frames"] != plan.checkpoint["frames"]:
         raise ValueError(f"{plan.run_dir} was trained on by another process since this resume was planned: resume it again")

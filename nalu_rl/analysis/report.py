@@ -236,9 +236,15 @@ def summarize(groups: dict[str, dict[str, Any]], train_range: tuple[int, int]) -
 
 
 def make_report(
-    root: Path | str, *, title: str | None = None, tensorboard: bool = True, t_values: str | Sequence[int] | None = None
+    root: Path | str,
+    *,
+    title: str | None = None,
+    tensorboard: bool = True,
+    t_values: str | Sequence[int] | None = None,
+    out: Path | str | None = None,
 ) -> dict[str, Any]:
-    """Write the figures, ``report.md`` and ``summary.json`` into ``root``; return the summary (+ ``"markdown"``, ``"files"``).
+    """Write the figures, ``report.md`` and ``summary.json`` of the runs under ``root`` into ``out`` (default ``root``,
+    created if missing); return the summary (+ ``"markdown"``, ``"files"``).
 
     ``t_values`` (ints, or text such as ``"1-30,50,100"``) selects which evaluated T the tables
     and figures show; the horizons are the runs' own, from every T they were evaluated for.
@@ -260,7 +266,7 @@ def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: st
     found, left_out = find_results(root)
     if not found:
         why = f" ({'; '.join(left_out)})" if left_out else ""
-        raise ReportError(f"no {RESULT_FILE} to report on under {root}: evaluate its runs first (nalu-rl eval RUN){why}")
+        raise ReportError(f"no {RESULT_FILE} to report on under {root}: evaluate its runs first (nalu-rl eval RUN; in Python nalu_rl.evaluate(run)){why}")
     if t_values is not None:
         found = _select_t(found, set(resolve_t_values(t_values)), root)
     docs = [doc for _, doc in found]
@@ -290,13 +296,15 @@ def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: st
         body += ("\n## Extrapolation over training\n\n" + training_curves.mastery_markdown(training)
                  + "\n" + training_curves.late_markdown(training)
                  + f"\n![reward over T = 13..20 and success over T = 8..12 against frames]({training_curves.CURVES_FIGURE})\n")
+    out = root if out is None else Path(out)
+    out.mkdir(parents=True, exist_ok=True)
     files = {
-        "report": root / REPORT_FILE,
-        "summary": root / SUMMARY_FILE,
-        "success": root / SUCCESS_FIGURE,
-        "arrival": root / ARRIVAL_FIGURE,
-        "reward": root / REWARD_FIGURE,
-        "figure": root / COMBINED_FIGURE,
+        "report": out / REPORT_FILE,
+        "summary": out / SUMMARY_FILE,
+        "success": out / SUCCESS_FIGURE,
+        "arrival": out / ARRIVAL_FIGURE,
+        "reward": out / REWARD_FIGURE,
+        "figure": out / COMBINED_FIGURE,
     }
     atomic.write_text(files["report"], body)
     atomic.write_json(files["summary"], summary)
@@ -307,15 +315,15 @@ def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: st
         "figure": plots.combined_figure(groups, train_range, title=title),
     }
     if training:
-        files["training_curves"] = root / training_curves.CURVES_FIGURE
-        files["training_csv"] = root / training_curves.CURVES_CSV
+        files["training_curves"] = out / training_curves.CURVES_FIGURE
+        files["training_csv"] = out / training_curves.CURVES_CSV
         figures["training_curves"] = training_curves.figure(by_agent, training, title=title)
         training_curves.write_csv(files["training_csv"], by_agent)
     for key, fig in figures.items():
         plots.save(fig, files[key])
     if tensorboard:
-        _log_tensorboard(root / TENSORBOARD_DIR, summary, text, figures)
-        files["tensorboard"] = root / TENSORBOARD_DIR
+        _log_tensorboard(out / TENSORBOARD_DIR, summary, text, figures)
+        files["tensorboard"] = out / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
 
 

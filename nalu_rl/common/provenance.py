@@ -16,21 +16,22 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-PACKAGE = "nalu-rl"
 LIBRARIES = ("torch", "gymnasium", "numpy", "stable-baselines3", "sb3-contrib")
 # The variables that choose float kernels: ATen's dispatch, MKL's instruction set and its reproducibility mode, oneDNN's ISA.
 KERNEL_VARIABLES = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA")
 SOURCE = Path(__file__).resolve().parents[2]  # the folder holding the package: a git checkout when installed editable
 
 
-def provenance() -> dict[str, Any]:
+def provenance(version: str) -> dict[str, Any]:
     """``{"version", "git_commit", "python", "libraries", "kernels", "command", "started"}`` for this process, now.
 
-    ``git_commit`` is the commit of the checkout the package runs from, with ``-dirty`` when it
-    has uncommitted changes; None for an installed package or where git is missing.
+    :param version: the package version the run records (``nalu_rl.version.__version__``); passed in rather than read
+        from the installed metadata, which an editable install leaves at the version it was installed at
+    :return: ``git_commit`` is the commit of the checkout the package runs from, with ``-dirty`` when it
+        has uncommitted changes; None for an installed package or where git is missing or cannot read the checkout.
     """
     return {
-        "version": _version(PACKAGE),
+        "version": version,
         "git_commit": git_commit(SOURCE),
         "python": platform.python_version(),
         "libraries": libraries(),
@@ -83,8 +84,13 @@ def utc_now() -> str:
 
 
 def git_commit(folder: Path) -> str | None:
-    """The commit checked out in ``folder`` (with ``-dirty`` for uncommitted changes) if it is a git checkout's top."""
-    if not (Path(folder) / ".git").exists():
+    """The commit checked out in ``folder`` (with ``-dirty`` for uncommitted changes) if it is a git checkout's top.
+
+    None where ``folder`` is no checkout's top (an installed package), git is missing, or git cannot read it (a
+    worktree whose main repository is not mounted here). Costs two git calls, at most ``GIT_TIMEOUT`` seconds each.
+    """
+    folder = Path(folder).resolve()
+    if not (folder / ".git").exists():  # a folder (a clone) or a file (a worktree's pointer)
         return None
     try:
         head = _git(folder, "rev-parse", "HEAD")
@@ -94,8 +100,18 @@ def git_commit(folder: Path) -> str | None:
     return head + ("-dirty" if dirty else "")
 
 
+GIT_TIMEOUT = 5.0  # seconds for one git call: a run starts anyway, without its commit
+
+
 def _git(folder: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-C", str(folder), *args], capture_output=True, text=True, timeout=10, check=True)
+    # The checkout is the one whose code this process runs, so it is trusted: safe.directory lets git read it when a
+    # different user owns it (a checkout mounted into a container, where git refused it and runs recorded no commit).
+    # GIT_DIR, GIT_WORK_TREE, ... of the caller's shell would point git at another repository: left out.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    done = subprocess.run(
+        ["git", "-c", f"safe.directory={folder}", "-C", str(folder), *args],
+        capture_output=True, text=True, timeout=GIT_TIMEOUT, check=True, env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
     return done.stdout.strip()
 
 

@@ -58,7 +58,7 @@ def write_config(run_dir: Path, config: RunConfig) -> None:
 
 def with_provenance(config: RunConfig) -> RunConfig:
     """A new run's config with ``provenance``: versions, git commit, command line, start time (:mod:`~nalu_rl.common.provenance`)."""
-    return config.replace(provenance=provenance())
+    return config.replace(provenance=provenance(config.version))
 
 
 def with_resume(config: RunConfig, version: str) -> RunConfig:
