@@ -17,15 +17,16 @@ class Monitor:
         self, run_dir: Path, config: RunConfig, agent_config: AgentConfig, start_frames: int, progress: bool, interval: float = 1.0
     ):
         from torch.utils.tensorboard import SummaryWriter
-        from tqdm.auto import tqdm
+
+        from nalu_rl.common.progress import progress_bar
 
         # purge_step hides events a resumed run logged after its checkpoint, so curves do not fold back.
         self.writer = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR), purge_step=start_frames or None)
         if start_frames == 0:
             self._write_hparams(config, agent_config)
-        self.bar = tqdm(
+        self.bar = progress_bar(
             total=config.frames, initial=start_frames, unit="frame", unit_scale=True,
-            disable=not progress, dynamic_ncols=True, smoothing=0.1,
+            enabled=progress, dynamic_ncols=True, smoothing=0.1,
         )  # fmt: skip
         self.interval = interval
         self.counting = agent_config.count_coef > 0

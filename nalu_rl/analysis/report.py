@@ -254,13 +254,18 @@ def make_report(
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"folder not found: {root}")
-    with FolderLock(root, what="report", name=REPORT_LOCK_FILE):
-        atomic.remove_stale_temps(root)
-        atomic.remove_stale_temps(root / TENSORBOARD_DIR)
-        return _write_report(root, title, tensorboard, t_values)
+    out = root if out is None else Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"report folder {out} exists and is not a folder")
+    with FolderLock(out, what="report", name=REPORT_LOCK_FILE):
+        atomic.remove_stale_temps(out)
+        atomic.remove_stale_temps(out / TENSORBOARD_DIR)
+        return _write_report(root, out, title, tensorboard, t_values)
 
 
-def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: str | Sequence[int] | None) -> dict[str, Any]:
+def _write_report(
+    root: Path, out: Path, title: str | None, tensorboard: bool, t_values: str | Sequence[int] | None
+) -> dict[str, Any]:
     from nalu_rl.analysis import plots
 
     found, left_out = find_results(root)
@@ -296,8 +301,6 @@ def _write_report(root: Path, title: str | None, tensorboard: bool, t_values: st
         body += ("\n## Extrapolation over training\n\n" + training_curves.mastery_markdown(training)
                  + "\n" + training_curves.late_markdown(training)
                  + f"\n![reward over T = 13..20 and success over T = 8..12 against frames]({training_curves.CURVES_FIGURE})\n")
-    out = root if out is None else Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     files = {
         "report": out / REPORT_FILE,
         "summary": out / SUMMARY_FILE,

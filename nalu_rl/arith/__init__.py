@@ -37,12 +37,11 @@ import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
 from nalu_rl.arith.data import TASKS, ArithConfig, ArithData, epsilon_thresholds, make_data
 from nalu_rl.arith.models import ACTIVATIONS, DEFAULT_MODELS, RECURRENT_MODELS, RecurrentNet, StaticNet, model_layers
 from nalu_rl.arith.table import RECURRENT_REPORT_FILE, REPORT_FILE, format_side_by_side, format_table, write_report
 from nalu_rl.arith.training import BEST_OF_LAST, cpu_settings, summarise, train_model
+from nalu_rl.common.progress import progress_bar
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -64,8 +63,8 @@ def run_benchmark(cfg: ArithConfig, writer: SummaryWriter | None = None, progres
     data = make_data(cfg)
     threshold = epsilon_thresholds(cfg, data)
     results = []
-    with cpu_settings(), tqdm(
-        total=cfg.steps * len(cfg.models), disable=not progress, unit="step", dynamic_ncols=True
+    with cpu_settings(), progress_bar(
+        total=cfg.steps * len(cfg.models), enabled=progress, unit="step", dynamic_ncols=True
     ) as bar:
         for spec in cfg.models:
             bar.set_description(spec)

@@ -27,9 +27,9 @@ def make_callback(path: Path, every: int, total: int, start: int, progress: bool
             self._bar = None
             self._per_t: dict[int, list[int]] = {}  # T -> [episodes, successes] of this rollout
             if progress:
-                from tqdm.auto import tqdm
+                from nalu_rl.common.progress import progress_bar
 
-                self._bar = tqdm(total=total, initial=start, desc="recurrent-ppo", unit="frame", unit_scale=True)
+                self._bar = progress_bar(total=total, initial=start, desc="recurrent-ppo", unit="frame", unit_scale=True)
 
         def _on_step(self) -> bool:
             now = self.model.num_timesteps

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -60,9 +59,9 @@ def run(args: argparse.Namespace) -> int:
         jobs += [("sync_vector", mode, k, "cpu") for k in sync_ks]
         jobs += [("batched", mode, k, dev) for dev in devices for k in ks]
     results = []
-    from tqdm import tqdm
+    from nalu_rl.common.progress import progress_bar
 
-    with tqdm(jobs, desc="bench env", unit="run", file=sys.stderr) as bar:
+    with progress_bar(jobs, desc="bench env", unit="run") as bar:
         for impl, mode, k, dev in bar:
             bar.set_postfix_str(f"{impl} {mode} K={k} {dev}")
             results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))  # ValueError: a bad device

@@ -73,8 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FolderBusy as err:
         print(f"nalu-rl {args.command}: error: {err}", file=sys.stderr)
         return 1
-    except OSError as err:  # a read-only folder, a full disk, a file in the way: the path and the cause, no traceback
-        print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+    except MemoryError:
+        print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
+        return 1
+    except (ImportError, OSError, RuntimeError) as err:
+        if not _out_of_memory(err):
+            if isinstance(err, OSError):  # a read-only folder, a full disk, a file in the way: the path and the cause
+                print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+                return 1
+            raise
+        print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
         return 1
     except Terminated:
         print(f"nalu-rl {args.command}: terminated", file=sys.stderr)
@@ -90,5 +98,30 @@ def os_error_line(err: OSError) -> str:
     return cause if err.filename is None else f"{err.filename}: {cause}"
 
 
+# How the loader and torch's allocator say that the memory they asked for was refused.
+_NO_MEMORY = ("failed to map segment", "cannot allocate memory", "can't allocate memory", "out of memory")
+
+
+def _out_of_memory(err: BaseException) -> bool:
+    return any(words in str(err).lower() for words in _NO_MEMORY)
+
+
+def out_of_memory_line() -> str:
+    """What to say when memory ran out, with the address-space limit (``ulimit -v``) when one is set."""
+    import resource
+
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if limit == resource.RLIM_INFINITY:
+        return "out of memory: free some, or train a smaller batch (--envs-per-worker)"
+    return f"out of memory under an address-space limit of {limit >> 20:,} MiB (ulimit -v): raise it, or train a smaller batch"
+
+
 def entry() -> None:
-    sys.exit(main())
+    try:
+        status = main()
+    except (MemoryError, ImportError, OSError, RuntimeError) as err:  # building the parser loads torch for some commands
+        if not isinstance(err, MemoryError) and not _out_of_memory(err):
+            raise
+        print(f"nalu-rl: error: {out_of_memory_line()}", file=sys.stderr)
+        status = 1
+    sys.exit(status)

@@ -100,6 +100,7 @@ def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
     """The text of ``path`` when it is at most ``limit`` bytes (:class:`TooLarge` otherwise), read without holding more."""
     if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
         raise ValueError(f"{path} is not a regular file: not read")
+    check_size(path, limit)
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)  # a file that grows between a size check and the read is bounded too
     if len(data) > limit:

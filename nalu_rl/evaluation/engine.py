@@ -81,9 +81,9 @@ def evaluate(
     chunks = _chunks(sorted(set(t_values)), max(1, max_batch // episodes), lambda t: episode_limit(t, cfg.size, cfg.time_limit))
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from nalu_rl.common.progress import progress_bar
 
-        bar = tqdm(total=sum(len(c) for c in chunks), desc="eval", unit="T", leave=False)
+        bar = progress_bar(total=sum(len(c) for c in chunks), desc="eval", unit="T", leave=False)
     by_t: dict[int, dict[str, Any]] = {}
     with torch.random.fork_rng(devices=rng_devices(device)):
         torch.manual_seed(seed)

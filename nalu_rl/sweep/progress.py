@@ -38,9 +38,9 @@ class Progress:
         self._pending = dict(pending or {})  # run name -> folder, until the run's record arrives
         self._stop = threading.Event()
         if enabled:
-            from tqdm.auto import tqdm
+            from nalu_rl.common.progress import progress_bar
 
-            self._bar = tqdm(total=total, initial=len(settled), desc="sweep", unit="run")
+            self._bar = progress_bar(total=total, initial=len(settled), desc="sweep", unit="run")
             for record in settled:
                 self._line(format_record(record))
             if self._pending:  # inside the runs: the frames their in-training evaluations have reached
