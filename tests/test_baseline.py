@@ -241,7 +241,7 @@ def test_cli_refuses_existing_run_and_missing_sb3(tmp_path, capsys, monkeypatch,
 def test_cli_trains_and_evaluates(tmp_path, capsys):
     run_dir = tmp_path / "cli"
     argv = ["baseline", "--algo", "recurrent-ppo", "--frames", "128", "--seed", "1", "--out", str(run_dir),
-            "--episodes", "4", "--t-min", "4", "--t-max", "6", "--quiet"]  # fmt: skip
+            "--episodes", "4", "--t-min", "4", "--t-max", "6"]  # fmt: skip
     for key, value in TINY.items():
         argv += ["--set", f"{key}={value}"]
     assert main(argv) == 0

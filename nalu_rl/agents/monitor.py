@@ -24,9 +24,11 @@ class Monitor:
         self.writer = SummaryWriter(str(Path(run_dir) / TENSORBOARD_DIR), purge_step=start_frames or None)
         if start_frames == 0:
             self._write_hparams(config, agent_config)
+        # One rate on the bar, the steady one of time/fps (in the postfix), not tqdm's own, which counts start-up.
         self.bar = progress_bar(
-            total=config.frames, initial=start_frames, unit="frame", unit_scale=True,
-            enabled=progress, dynamic_ncols=True, smoothing=0.1,
+            total=config.whole_frames if config.mode == "sync" else config.frames, initial=start_frames, unit="frame",
+            unit_scale=True, enabled=progress, dynamic_ncols=True, smoothing=0.1,
+            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}{postfix}]",
         )  # fmt: skip
         self.interval = interval
         self.counting = agent_config.count_coef > 0

@@ -83,6 +83,10 @@ def prepare(request: TrainRequest | None = None, /, **fields: Any) -> Plan:
         raise ValueError(f"log_interval must be a number of seconds in (0, 3600], got {request.log_interval!r}")
     plan = _prepare_resume(request) if request.resume else _prepare_new(request)
     plan.log_interval = float(request.log_interval)
+    c = plan.config
+    if c.whole_frames != c.frames:
+        plan.notes = (*plan.notes, f"{c.frames:,} frames is not a whole number of batches of {c.frames_per_batch:,}: "
+                      f"training stops at {c.whole_frames:,}")  # fmt: skip
     return plan
 
 
@@ -177,4 +181,10 @@ def _checked(config: RunConfig) -> RunConfig:
     obs_mode = config.env.obs_mode
     if config.batch > MAX_TRAIN_BATCH[obs_mode]:
         raise ValueError(f"{what} must be at most {MAX_TRAIN_BATCH[obs_mode]:,} environments in one batch on {obs_mode}, got {config.batch:,}")
+    per_batch = config.frames_per_batch
+    batch = f"one batch of {per_batch:,} frames ({what} {config.batch:,} x n_steps {config.agent_config['n_steps']})"
+    if config.frames < per_batch:
+        raise ValueError(f"frames must be at least {batch}, got {config.frames:,}")
+    if config.eval.every and config.eval.every < per_batch:
+        raise ValueError(f"eval_every must be 0 (never) or at least {batch}, got {config.eval.every:,}")
     return config.replace(device=str(resolve_device(config.device)))

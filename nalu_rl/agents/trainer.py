@@ -71,7 +71,7 @@ def run(plan: Plan, progress: bool = True, on_start: Callable[[], None] | None =
 
 def _recheck(plan: Plan) -> None:
     """What :func:`prepare` saw still holds now that the folder is ours: no other process started or moved the run."""
-    if plan.checkpoint is None and not plan.notes and (plan.run_dir / runs.CONFIG_FILE).exists():
+    if plan.checkpoint is None and not plan.config.resumes and (plan.run_dir / runs.CONFIG_FILE).exists():
         raise RunExists(f"{plan.run_dir} already holds a run (written since this one was planned): continue it with --resume", plan.run_dir)
     path = runs.latest_checkpoint(plan.run_dir)
     if plan.checkpoint is not None and path.is_file() and load_checkpoint(path)["frames"] != plan.checkpoint["frames"]:

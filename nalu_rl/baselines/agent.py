@@ -100,10 +100,13 @@ def load_sb3_agent(run_dir: str | Path, device: str | torch.device = "cpu") -> S
     if path is None:
         raise FileNotFoundError(f"no trained model in {run_dir}: {MODEL_FILE} not found")
     dev = resolve_device(device)
-    # Unpickled by nalu-rl's restricted unpickler, never by SB3 (safe_load); the schedules are only needed to train.
-    custom = {**safe_load.custom_objects(path), "learning_rate": 0.0, "lr_schedule": lambda _: 0.0, "clip_range": lambda _: 0.0}
     try:
+        # Unpickled by nalu-rl's restricted unpickler, never by SB3 (safe_load); the schedules are only needed to train.
+        custom = {**safe_load.custom_objects(path), "learning_rate": 0.0, "lr_schedule": lambda _: 0.0,
+                  "clip_range": lambda _: 0.0}  # fmt: skip
         model = RecurrentPPO.load(path, device=dev, custom_objects=custom)
+    except (safe_load.UnsafeModel, safe_load.files.TooLarge):  # said as they are: not damage, a file to distrust
+        raise
     except Exception as err:  # zipfile, pickle, torch and KeyError all signal a damaged file
         raise ValueError(
             f"{path} is not a readable RecurrentPPO model ({_unreadable(path, err)}); delete it and rerun "

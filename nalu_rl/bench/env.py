@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     results = []
     from nalu_rl.common.progress import progress_bar
 
-    with progress_bar(jobs, desc="bench env", unit="run") as bar:
+    with progress_bar(jobs, enabled=not args.quiet, desc="bench env", unit="run") as bar:
         for impl, mode, k, dev in bar:
             bar.set_postfix_str(f"{impl} {mode} K={k} {dev}")
             results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))  # ValueError: a bad device

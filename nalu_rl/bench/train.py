@@ -76,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
     device = str(resolve_device(args.device))
     configs = _parse_configs(args.configs or (GPU_CONFIGS if device.startswith("cuda") else CPU_CONFIGS))
     agents, envs = args.agents.split(","), args.env.split(",")
+    for flag, names in (("--agents", agents), ("--env", envs)):
+        if "" in names or len(set(names)) != len(names):
+            raise ValueError(f"{flag}: each name once, comma-separated, got {','.join(names)!r}")
     for agent in agents:
         for env in envs:
             load_preset(agent, env=env)  # ValueError for an unknown or malformed preset, agent or env

@@ -11,7 +11,9 @@ stderr, exit status 2, no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Sequence
@@ -61,11 +63,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     if argv is None:  # the command line: imports are done, Ctrl-C is the command's to handle from here
         loud_again()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # named by the command they were given to ("nalu-rl bench env: error: ..."), as its own mistakes are
+        command = " ".join(filter(None, ["nalu-rl", args.command, getattr(args, "target", None)]))
+        print(f"{command}: error: unrecognized arguments: {' '.join(extra)}", file=sys.stderr)
+        return 2
     if args.command is None:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "quiet", False):  # print nothing on success: what a command says on stdout is discarded
+            with open(os.devnull, "w") as devnull, contextlib.redirect_stdout(devnull):
+                return int(args._run(args) or 0)
         return int(args._run(args) or 0)
     except UsageError as err:
         print(f"nalu-rl {args.command}: error: {err}", file=sys.stderr)

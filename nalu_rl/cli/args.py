@@ -82,9 +82,14 @@ def add_portable_argument(parser: argparse.ArgumentParser) -> None:
                         help=f"float kernels that give the same bits on any x86-64 CPU, slower ({settings}); recorded in config.json")
 
 
-def add_quiet(parser: argparse.ArgumentParser, help: str = "no progress bars") -> None:
-    """``--quiet``, the one spelling of "print less" in every command (``--no-progress`` still accepted)."""
-    parser.add_argument("--quiet", action="store_true", help=help)
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    """``--quiet``, the one spelling of "print nothing on success" in every command (``--no-progress`` still accepted).
+
+    :func:`nalu_rl.cli.main` acts on it: the command's standard output is discarded and its progress bars are off;
+    warnings and errors still go to stderr.
+    """
+    parser.add_argument("--quiet", action="store_true", help="print nothing on success: no progress bars, tables or "
+                        "notes (warnings and errors still go to stderr)")  # fmt: skip
     add_renamed(parser, "--no-progress", "--quiet", "quiet", flag=True)
 
 

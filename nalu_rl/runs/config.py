@@ -89,6 +89,16 @@ class RunConfig:
         """Environments in one training batch: all workers' in sync mode, one worker's in async mode."""
         return self.envs_per_worker * (self.workers if self.mode == "sync" else 1)
 
+    @property
+    def frames_per_batch(self) -> int:
+        """Frames one update trains on: the batch's environments times the rollout's steps."""
+        return self.batch * int(self.agent_config["n_steps"])
+
+    @property
+    def whole_frames(self) -> int:
+        """The frames a sync run trains in all: ``frames`` rounded up to whole batches (the last batch is never cut)."""
+        return -(-self.frames // self.frames_per_batch) * self.frames_per_batch
+
     def replace(self, **changes: Any) -> RunConfig:
         return dataclasses.replace(self, **changes)
 

@@ -78,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int_type("seed"), default=d.seed, help="base seed of data and initialisation (default 0)")
     parser.add_argument("--out", type=Path, default=Path("runs/arith"),
                         help="output folder for arith.json and TensorBoard events (default runs/arith)")
-    add_quiet(parser, "no progress bar")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_eval_arguments, add_renamed, check_device, check_range, parse_overrides
+from nalu_rl.cli.args import add_eval_arguments, add_quiet, add_renamed, check_device, check_range, parse_overrides
 from nalu_rl.common.checks import int_type
 
 NAME = "baseline"
@@ -42,7 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     parser.add_argument("--no-eval", action="store_true", help="train only; evaluate later with `nalu-rl eval RUN`")
     add_eval_arguments(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars and no table")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:

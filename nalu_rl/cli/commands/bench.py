@@ -13,6 +13,7 @@ import importlib
 import pkgutil
 
 from nalu_rl.cli import UsageError
+from nalu_rl.cli.args import add_quiet
 from nalu_rl.common.errors import first_line
 
 NAME = "bench"
@@ -37,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         summary = getattr(module, "HELP", None) or (module.__doc__ or name).strip().splitlines()[0]
         target = sub.add_parser(name, help=summary, description=summary)
         module.add_arguments(target)
+        add_quiet(target)
         target.set_defaults(_bench=module.run)
 
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from nalu_rl.analysis.text import show
-from nalu_rl.cli.args import add_eval_arguments, check_device, check_range
+from nalu_rl.cli.args import add_eval_arguments, add_quiet, check_device, check_range
 from nalu_rl.common.checks import int_type
 
 NAME = "eval"
@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
     parser.add_argument("--checkpoint", choices=("latest", "best"), default="latest",
                         help="latest: the final weights (default); best: chosen by success on T 8..12 while training (--eval-every)")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar and no table")
+    add_quiet(parser)
 
 
 def format_results(doc: dict) -> str:

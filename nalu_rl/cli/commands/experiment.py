@@ -16,6 +16,7 @@ from pathlib import Path
 from nalu_rl.cli.args import (
     add_eval_arguments,
     add_portable_argument,
+    add_quiet,
     check_device,
     check_range,
     parse_overrides,
@@ -63,7 +64,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"evaluate each run every FRAMES frames while it trains, for the curves and time to mastery "
                         f"(default {EVAL_EVERY:_}, about 5%% of training time; 0: never)")
     add_portable_argument(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
 
     overrides = parse_overrides(args.overrides)
     seeds = args.seeds
-    agents = list(dict.fromkeys(args.agents))
+    agents = list(args.agents)  # repeated names are refused with the plan, as in sweep
     train_options = {"mode": args.mode, "workers": args.workers, "envs_per_worker": args.envs_per_worker,
                      "eval_every": args.eval_every, "overrides": overrides}  # fmt: skip
     check_plan(agents, seeds, env=args.env, frames=args.frames, episodes=args.episodes, t_values=t_values, out=args.out,

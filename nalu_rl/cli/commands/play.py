@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_renamed, check_device
+from nalu_rl.cli.args import add_quiet, add_renamed, check_device
 from nalu_rl.common.checks import int_type
 
 NAME = "play"
@@ -15,6 +15,7 @@ ORDER = 80
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
+    add_quiet(parser)
     parser.add_argument(
         "--t", dest="instruction", type=int_type("instruction"), default=None, metavar="T",
         help="the instruction T of every episode (default: drawn from the run's training range)",

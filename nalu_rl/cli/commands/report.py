@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import T_LIST_EXAMPLE, add_t_list_argument, check_range
+from nalu_rl.cli.args import T_LIST_EXAMPLE, add_quiet, add_t_list_argument, check_range
 
 NAME = "report"
 HELP = "aggregate the evaluated runs under DIR: success vs T with confidence bands, arrival time vs T, a Markdown table"
@@ -16,6 +16,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("dir", metavar="DIR", type=Path, help="folder holding run folders with extrapolation.json")
     parser.add_argument("--title", default=None, help="heading of report.md and the combined figure")
     parser.add_argument("--no-tensorboard", action="store_true", help="do not write TensorBoard events under DIR/tb")
+    add_quiet(parser)
     add_t_list_argument(parser, "which evaluated T the tables and figures show: values and ranges, comma-separated, "
                                 f"e.g. {T_LIST_EXAMPLE} (default: every T the runs were evaluated for; the horizons "
                                 "are always the runs' own)")  # fmt: skip

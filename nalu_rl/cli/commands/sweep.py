@@ -11,6 +11,7 @@ from nalu_rl.analysis.text import show
 from nalu_rl.cli.args import (
     add_eval_arguments,
     add_portable_argument,
+    add_quiet,
     check_device,
     check_range,
     parse_overrides,
@@ -107,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=None, metavar="FRAMES",
                         help="evaluate every run greedily every FRAMES frames while it trains (default never; see nalu-rl train)")
     add_portable_argument(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bar, only the final table")
+    add_quiet(parser)
 
 
 def check_plan(agents: list[str], seeds: list[int], **options) -> None:

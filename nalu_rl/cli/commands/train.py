@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_portable_argument(parser)
     parser.add_argument("--log-interval", type=float, default=1.0, metavar="SECONDS",
                         help="seconds between TensorBoard points and progress-bar updates (default 1)")
-    add_quiet(parser, "no progress bar")
+    add_quiet(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,15 +60,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(err)) from None
     c = plan.config
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
-    for note in plan.notes:
+    for note in () if args.quiet else plan.notes:
         print(f"nalu-rl train: {note}", file=sys.stderr)
     low = frames_warning(args.agent, c.frames, args.env) if args.agent is not None else None
     if low:
         print(f"nalu-rl train: {low}", file=sys.stderr)
     def announce() -> None:
+        if args.quiet:
+            return
         print(
             f"{'resuming' if plan.checkpoint else 'training'} {c.agent} on {c.env_preset} ({c.env.obs_mode}) "
-            f"from {start:,} to {c.frames:,} frames: {c.mode}, {c.workers} x {c.envs_per_worker} envs "
+            f"from {start:,} to {c.whole_frames if c.mode == 'sync' else c.frames:,} frames: {c.mode}, {c.workers} x {c.envs_per_worker} envs "
             f"on {c.device}; run folder {plan.run_dir}",
             file=sys.stderr,
         )
@@ -92,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"nalu-rl train: error: {os_error_line(err)}; {_kept(plan.run_dir)}; {resume_hint} once there is room",
               file=sys.stderr)  # fmt: skip
         return 1
-    print(f"done: {plan.run_dir}", file=sys.stderr)
+    if not args.quiet:
+        print(f"done: {plan.run_dir}", file=sys.stderr)
     return 0
 
 
