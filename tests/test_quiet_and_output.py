@@ -77,13 +77,13 @@ def test_version_and_unknown_arguments_name_the_command(capsys):
         assert capsys.readouterr().err.strip() == f"{command}: error: unrecognized arguments: --bogus"
 
 
-def test_batches_bound_frames_and_evaluations_before_work(capsys, tmp_path):
+def test_batches_bound_evaluations_before_work_and_the_frames_trained_are_said(capsys, tmp_path):
     argv = ["train", "--agent", "lstm", *TINY_TRAIN, "--out", str(tmp_path / "t"), "--quiet"]
-    assert main([*argv, "--frames", "100"]) == 2
-    assert "frames must be at least one batch of 128 frames (workers x envs_per_worker 8 x n_steps 16), got 100" in (
-        capsys.readouterr().err)  # fmt: skip
     assert main([*argv, "--frames", "1024", "--eval-every", "64"]) == 2
-    assert "eval_every must be 0 (never) or at least one batch of 128 frames" in capsys.readouterr().err
+    assert "eval_every must be 0 (never) or at least one batch of 128 frames (workers x envs_per_worker 8 x n_steps 16), got 64" in (
+        capsys.readouterr().err)  # fmt: skip
+    assert main([*argv[:-1], "--frames", "100"]) == 0  # less than one batch: one batch, said before training
+    assert "100 frames is not a whole number of batches of 128: training stops at 128" in capsys.readouterr().err
     assert not (tmp_path / "t").exists()
     assert main(["experiment", "--agents", "lstm,lstm", "--seeds", "1", "--out", str(tmp_path / "e")]) == 2
     assert "agents repeat" in capsys.readouterr().err

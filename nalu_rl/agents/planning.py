@@ -183,8 +183,6 @@ def _checked(config: RunConfig) -> RunConfig:
         raise ValueError(f"{what} must be at most {MAX_TRAIN_BATCH[obs_mode]:,} environments in one batch on {obs_mode}, got {config.batch:,}")
     per_batch = config.frames_per_batch
     batch = f"one batch of {per_batch:,} frames ({what} {config.batch:,} x n_steps {config.agent_config['n_steps']})"
-    if config.frames < per_batch:
-        raise ValueError(f"frames must be at least {batch}, got {config.frames:,}")
     if config.eval.every and config.eval.every < per_batch:
         raise ValueError(f"eval_every must be 0 (never) or at least {batch}, got {config.eval.every:,}")
     return config.replace(device=str(resolve_device(config.device)))
