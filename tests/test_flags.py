@@ -161,3 +161,42 @@ def test_the_log_interval_reaches_training(tmp_path, capsys):
     acc.Reload()
     assert len(acc.Scalars("train/learning_rate")) >= 5  # a point per update, not one a second
     assert main(["train", "--agent", "lstm", "--out", str(tmp_path / "x"), "--log-interval", "0"]) == 2
+
+
+@pytest.mark.parametrize("error, line", [
+    (ValueError("bad value\nmore detail"), "bad value"),
+    (FileNotFoundError(2, "No such file or directory", "missing.toml"), "missing.toml: No such file or directory"),
+    (ImportError("needs pip install -e '.[ray]'"), "needs pip install -e '.[ray]'"),
+    (ConnectionError("no Ray cluster at 1.2.3.4:6379"), "no Ray cluster at 1.2.3.4:6379"),
+])  # fmt: skip
+def test_a_user_error_from_any_command_is_one_line_and_exit_2(error, line, monkeypatch, capsys):
+    from nalu_rl.cli.commands import report
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(report, "run", fail)
+    assert main(["report", "DIR"]) == 2
+    assert capsys.readouterr().err == f"nalu-rl report: error: {line}\n"
+
+
+def test_the_commands_leave_the_mapping_of_user_errors_to_main():
+    from pathlib import Path
+
+    import nalu_rl.bench
+    import nalu_rl.cli.commands
+
+    for folder in (Path(nalu_rl.cli.commands.__file__).parent, Path(nalu_rl.bench.__file__).parent):
+        for path in folder.glob("*.py"):
+            assert "first_line" not in path.read_text(), f"{path.name} maps errors itself: main does it once"
+
+
+def test_bench_times_the_portable_kernels_without_pinning_its_own_process(monkeypatch, capsys):
+    from nalu_rl.common import kernels
+
+    def pin():
+        raise AssertionError("bench pinned its own kernels: its native runs would inherit them")
+
+    monkeypatch.setattr(kernels, "pin", pin)
+    assert main(["bench", "train", "--portable-kernels", "--agents", "no_such_agent"]) == 2
+    assert "no_such_agent" in capsys.readouterr().err
