@@ -161,3 +161,17 @@ def test_cli_malformed_flag_exits_2(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["arith", "--steps", "many"])
     assert exc.value.code == 2
+
+
+def test_a_list_of_seeds_keeps_each_seeds_slices_and_the_cli_takes_the_sweeps_syntax():
+    from nalu_rl.arith.data import make_data
+    from nalu_rl.cli import build_parser
+
+    every = make_data(ArithConfig(seeds=7))
+    some = make_data(ArithConfig(seeds=(4, 6)))
+    assert torch.equal(some.a_mask, every.a_mask[[4, 6]]) and torch.equal(some.b_mask, every.b_mask[[4, 6]])
+    assert torch.equal(make_data(ArithConfig(seeds=(0, 1, 2))).x_extrapolation, make_data(ArithConfig(seeds=3)).x_extrapolation)
+    for text, seeds in (("3", [0, 1, 2]), ("0-2", [0, 1, 2]), ("4,6", [4, 6])):
+        assert build_parser().parse_args(["arith", "--seeds", text]).seeds == seeds
+    with pytest.raises(ValueError, match="repeat"):
+        ArithConfig(seeds=(1, 1))

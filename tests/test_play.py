@@ -154,3 +154,13 @@ def test_plays_the_sb3_peer(tmp_path):
     out = tmp_path / "peer.gif"
     assert main(["play", str(run_dir), "--t", "6", "--gif", str(out)]) == 0
     assert len(_frames(out)) >= 2
+
+
+def test_cli_plays_episodes_per_t_of_a_list(lstm_run, tmp_path, capsys):
+    out = tmp_path / "list.gif"
+    assert main(["play", str(lstm_run), "--t", "5,9", "--episodes", "2", "--eval-seed", "3", "--gif", str(out)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines[:4]] == [
+        "episode 1 (seed 3, T=5)", "episode 2 (seed 4, T=5)", "episode 3 (seed 3, T=9)", "episode 4 (seed 4, T=9)"]
+    assert main(["play", str(lstm_run), "--t", "1-60", "--episodes", "2", "--gif", str(out)]) == 2
+    assert "more than a GIF holds" in capsys.readouterr().err

@@ -153,3 +153,10 @@ def test_a_report_on_one_run_folder_leaves_the_runs_own_figure_alone(tmp_path):
     report = rp.make_report(run, tensorboard=False)
     assert (run / ev.FIGURE_FILE).read_bytes() == b"the run's own figure"
     assert report["files"]["figure"] == str(run / rp.COMBINED_FIGURE)
+
+
+def test_report_cli_writes_into_out_and_leaves_the_runs_folder_alone(sweep, tmp_path, capsys):
+    out = tmp_path / "elsewhere"
+    assert main(["report", str(sweep), "--out", str(out), "--quiet"]) == 0
+    assert (out / "report.md").is_file() and (out / "report.png").is_file()
+    assert not (sweep / "report.md").exists()

@@ -139,7 +139,7 @@ def test_ray_address_without_ray_names_the_extra(tmp_path, monkeypatch, capsys):
 
 
 def test_seed_and_agent_parsing():
-    from nalu_rl.cli.commands.sweep import parse_agents, parse_seeds
+    from nalu_rl.cli.args import parse_agents, parse_seeds
 
     assert parse_seeds("3") == [0, 1, 2]
     assert parse_seeds("4,9") == [4, 9] and parse_seeds("7,") == [7]

@@ -11,6 +11,7 @@ held for a moment, framed in the outcome's colour. A key under the grid names th
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import numpy as np
 
 from nalu_rl import runs
 from nalu_rl.common import files
-from nalu_rl.common.checks import check_int
+from nalu_rl.common.checks import LIMITS, check_int
 from nalu_rl.envs.rules import AGENT_COLOR, TARGET_COLOR
 from nalu_rl.envs.rules import Config as EnvConfig
 
@@ -38,7 +39,7 @@ BORDER = 4  # the outcome's frame around the grid on an episode's last frame
 
 def play(
     run_dir: str | Path,
-    instruction: int | None = None,
+    instruction: int | Sequence[int] | None = None,
     episodes: int = 1,
     out: str | Path = "episode.gif",
     seed: int = 0,
@@ -51,8 +52,9 @@ def play(
 ) -> list[dict[str, Any]]:
     """Play ``episodes`` episodes of the agent in ``run_dir`` and write them to the GIF ``out``.
 
-    ``instruction`` fixes T for every episode (any 1..1000, also outside the training range);
-    None draws T from the run's training range. Episode i is reset with ``seed + i``. Actions
+    ``instruction`` fixes T for every episode (any 1..1000, also outside the training range); a list of T plays
+    ``episodes`` episodes at each in turn, from the same start states; None draws T from the run's training
+    range. Episode i (of each T) is reset with ``seed + i``. Actions
     are greedy unless ``sample``. ``scale`` enlarges the frames (nearest neighbour), ``hold`` is
     how long (seconds) the last frame of an episode stays. Returns one record per episode
     (instruction, success, arrival_time, steps). FileNotFoundError / ValueError for a missing or
@@ -63,7 +65,8 @@ def play(
 
     from nalu_rl.envs import ENV_ID
 
-    out, run_dir = _checked(run_dir, instruction, episodes, seed, out, fps, scale, hold)
+    instructions = [instruction] if instruction is None or isinstance(instruction, numbers.Integral) else list(instruction)
+    out, run_dir = _checked(run_dir, instructions, episodes, seed, out, fps, scale, hold)
     agent = runs.load_agent(run_dir, device=device)
     env = gym.make(ENV_ID, render_mode="rgb_array", **EnvConfig.from_dict(agent.config["env"]).kwargs())
     step_ms = max(20, round(1000 / fps))  # GIF delays are in 1/100 s; browsers floor tiny ones
@@ -73,12 +76,13 @@ def play(
     try:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)  # sampled actions are reproducible too
-            for episode in range(episodes):
-                caption = f"{run_dir.resolve().name}  ·  episode {episode + 1}/{episodes}"
-                shown, record = _episode(env, agent, seed + episode, instruction, sample, caption, scale)
+            shows = [(target, episode) for target in instructions for episode in range(episodes)]
+            for number, (target, episode) in enumerate(shows):
+                caption = f"{run_dir.resolve().name}  ·  episode {number + 1}/{len(shows)}"
+                shown, record = _episode(env, agent, seed + episode, target, sample, caption, scale)
                 frames += shown
                 durations += [step_ms] * (len(shown) - 1) + [step_ms + round(hold * 1000)]
-                records.append({"episode": episode, **record})
+                records.append({"episode": number, **record})
     finally:
         env.close()
 
@@ -89,11 +93,17 @@ def play(
     return records
 
 
-def _checked(run_dir, instruction, episodes, seed, out, fps, scale, hold) -> tuple[Path, Path]:
+def _checked(run_dir, instructions, episodes, seed, out, fps, scale, hold) -> tuple[Path, Path]:
     """The GIF's path and the run folder, once every argument is valid; ValueError or FileNotFoundError before any work."""
-    if instruction is not None:
-        check_int("instruction", instruction)
+    if not instructions:
+        raise ValueError("give at least one instruction T, or None to draw them")
+    for instruction in instructions:
+        if instruction is not None:
+            check_int("instruction", instruction)
     check_int("episodes", episodes, limit="gif_episodes")
+    most = LIMITS["gif_episodes"][1]
+    if episodes * len(instructions) > most:  # one GIF holds them all
+        raise ValueError(f"{episodes} episodes x {len(instructions)} T is more than a GIF holds ({most} episodes)")
     check_int("seed", seed)
     check_int("scale", scale, 1, 16)
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:

@@ -29,6 +29,11 @@ TASK_DEFAULTS: dict[str, dict[str, object]] = {
 }
 
 
+# A list of seeds runs each seed s on the slices it has among seeds 0..s, so make_data draws those of every seed
+# below the largest: the list's seeds stay below this bound.
+MAX_SEED_ID = 100_000
+
+
 @dataclass(frozen=True)
 class ArithConfig:
     """Everything that defines a run; the defaults are the quick CPU run, see the CLI for the full protocol.
@@ -45,7 +50,7 @@ class ArithConfig:
     extrapolation_length: int = 100  # recurrent: steps of an extrapolation sequence
     rnn_hidden_size: int = 32  # recurrent: units of the LSTM and GRU baselines
     feedback: str = "identity"  # recurrent unit cells: "identity" (h + unit(x_t)) or "learned" (unit over [x_t, h])
-    seeds: int = 3
+    seeds: int | tuple[int, ...] = 3  # a count N (seeds 0..N-1) or the seeds themselves
     steps: int | None = None
     batch_size: int = 128
     learning_rate: float | None = None
@@ -77,7 +82,16 @@ class ArithConfig:
             raise ValueError("tasks and models must not be empty")
         for spec in self.models:
             model_layers(spec, self.recurrent)
-        counts = ("seed", "seeds", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size",
+        if isinstance(self.seeds, int):
+            check_int("seeds", self.seeds)
+        else:
+            object.__setattr__(self, "seeds", tuple(check_int("seed", s) for s in self.seeds))
+            check_int("seeds", len(self.seeds))
+            if len(set(self.seeds)) != len(self.seeds):
+                raise ValueError(f"seeds must not repeat, got {self.seeds}")
+            if max(self.seeds) >= MAX_SEED_ID:  # seed s's slices are the s-th drawn from --seed: each below it is drawn
+                raise ValueError(f"seeds must be below {MAX_SEED_ID:,} here, got {max(self.seeds)}")
+        counts = ("seed", "steps", "batch_size", "input_size", "hidden_size", "eval_every", "test_size",
                   "length", "extrapolation_length", "rnn_hidden_size")  # fmt: skip
         for name in counts:  # the bounds every command and the Python API share
             check_int(name, getattr(self, name))
@@ -104,6 +118,11 @@ class ArithConfig:
                 f"subset_ratio {self.subset_ratio} and overlap_ratio {self.overlap_ratio} do not give two "
                 f"non-empty slices that fit in input_size {self.input_size}"
             )
+
+    @property
+    def seed_ids(self) -> tuple[int, ...]:
+        """The seeds trained: 0..N-1 for a count N, else the ones given."""
+        return tuple(range(self.seeds)) if isinstance(self.seeds, int) else self.seeds
 
     def steps_of(self, test: str) -> tuple[int, ...]:
         """The sequence dimension of the ``"train"``, ``"interpolation"`` or ``"extrapolation"`` inputs: () when static."""
@@ -138,16 +157,18 @@ def make_data(cfg: ArithConfig) -> ArithData:
     gen = torch.Generator().manual_seed(cfg.seed)
     subset_size, overlap = cfg.slice_sizes()
     span = 2 * subset_size - overlap
-    a_mask = torch.zeros(cfg.seeds, cfg.input_size)
-    b_mask = torch.zeros(cfg.seeds, cfg.input_size)
-    for s in range(cfg.seeds):
-        a_start = int(torch.randint(0, cfg.input_size - span + 1, (1,), generator=gen))
+    ids = cfg.seed_ids
+    starts = [int(torch.randint(0, cfg.input_size - span + 1, (1,), generator=gen)) for _ in range(max(ids) + 1)]
+    a_mask = torch.zeros(len(ids), cfg.input_size)
+    b_mask = torch.zeros(len(ids), cfg.input_size)
+    for row, s in enumerate(ids):  # seed s has the same slices whichever seeds run beside it
+        a_start = starts[s]
         b_start = a_start + subset_size - overlap
-        a_mask[s, a_start : a_start + subset_size] = 1.0
-        b_mask[s, b_start : b_start + subset_size] = 1.0
+        a_mask[row, a_start : a_start + subset_size] = 1.0
+        b_mask[row, b_start : b_start + subset_size] = 1.0
 
     def sample(test: str, rng: tuple[float, float]) -> torch.Tensor:
-        shape = (cfg.seeds, cfg.test_size, *cfg.steps_of(test), cfg.input_size)
+        shape = (len(cfg.seed_ids), cfg.test_size, *cfg.steps_of(test), cfg.input_size)
         return torch.empty(shape).uniform_(*rng, generator=gen)
 
     return ArithData(

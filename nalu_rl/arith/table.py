@@ -47,7 +47,7 @@ def format_table(report: dict) -> str:
     else:
         task = "Static arithmetic task:"
     out = [
-        f"{task} {cfg['seeds']} seeds x {cfg['steps']} steps, input size {cfg['input_size']}, "
+        f"{task} {_seeds_text(cfg['seeds'])} seeds x {cfg['steps']} steps, input size {cfg['input_size']}, "
         f"train U[{i_lo:g},{i_hi:g}], extrapolate U[{e_lo:g},{e_hi:g}]",
         "",
         "Paper metric (Trask et al. Table 1): MSE / MSE of the model at initialisation x100, median over seeds "
@@ -96,3 +96,8 @@ def report_file(report: dict) -> str:
 def write_report(report: dict, out_dir: Path) -> Path:
     """Write the report into ``out_dir`` (created if needed, atomically) under :func:`report_file`; returns its path."""
     return files.write_text(Path(out_dir) / report_file(report), json.dumps(report, indent=2, allow_nan=False) + "\n")
+
+
+def _seeds_text(seeds: int | list[int]) -> str:
+    """A count as it is; the seeds themselves (from --seeds 4-7 or 0,3,5) as their number and list."""
+    return str(seeds) if isinstance(seeds, int) else f"{len(seeds)} ({','.join(map(str, seeds))})"

@@ -34,7 +34,7 @@ def train_model(
     with torch.random.fork_rng():
         for _ in cfg.tasks:
             nets.append([])
-            for s in range(cfg.seeds):
+            for s in cfg.seed_ids:
                 torch.manual_seed(cfg.seed * 1_000_003 + s)  # same init for a seed across tasks
                 nets[-1].append(make_net(spec, cfg))
     stacked = stack_networks(nets)
@@ -67,7 +67,7 @@ def train_model(
                         writer.add_scalar(f"{tag}/mse_train", _nan_median(train_mse[ti]), step)
         if step == cfg.steps:
             break
-        x = torch.empty(cfg.seeds, cfg.batch_size, *cfg.steps_of("train"), cfg.input_size)
+        x = torch.empty(len(cfg.seed_ids), cfg.batch_size, *cfg.steps_of("train"), cfg.input_size)
         x.uniform_(*cfg.interpolation, generator=data.generator)
         target = targets(cfg.tasks, *slice_sums(x, data.a_mask, data.b_mask))
         pred, reg = forward(params, x)
@@ -115,7 +115,7 @@ def summarise(
     """The report entry of one (task, model): per-seed selection at the best interpolation, success and medians."""
     per_seed = []
     window = max(0, len(steps) - BEST_OF_LAST)
-    for s in range(cfg.seeds):
+    for s, seed in enumerate(cfg.seed_ids):
         inter_s = _diverged_as_inf(inter[:, task_index, s])
         extra_s = _diverged_as_inf(extra[:, task_index, s])
         best = window + int(torch.argmin(inter_s[window:]))
@@ -126,7 +126,7 @@ def summarise(
             init = float(err[0])
             ratio[name] = 100.0 * float(err[best]) / init if init > 0 and math.isfinite(init) else math.inf
         per_seed.append({
-            "seed": s,
+            "seed": seed,
             "best_step": int(steps[best]),
             "mse_interpolation": _finite(float(inter_s[best])),
             "mse_extrapolation": _finite(float(extra_s[best])),
@@ -139,7 +139,7 @@ def summarise(
             "solved_at": int(steps[below[0, 0]]) if len(below) else None,
         })
     wins = sum(r["success"] for r in per_seed)
-    lo, hi = wilson_interval(wins, cfg.seeds)
+    lo, hi = wilson_interval(wins, len(cfg.seed_ids))
 
     def med(key: str) -> float | None:
         values = [math.inf if r[key] is None else r[key] for r in per_seed]
@@ -151,8 +151,8 @@ def summarise(
         "error_x100_interpolation": med("error_x100_interpolation"),
         "error_x100_extrapolation": med("error_x100_extrapolation"),
         "successes": wins,
-        "seeds": cfg.seeds,
-        "success_rate": wins / cfg.seeds,
+        "seeds": len(cfg.seed_ids),
+        "success_rate": wins / len(cfg.seed_ids),
         "success_ci95": [lo, hi],
         "per_seed": per_seed,
     }

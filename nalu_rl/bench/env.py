@@ -16,8 +16,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 
+from nalu_rl.cli.args import add_json, add_threads
 from nalu_rl.common import files
-from nalu_rl.common.checks import MAX_ENVS_PER_WORKER, MAX_WORKERS, check_int, int_type, parse_int
+from nalu_rl.common.checks import MAX_ENVS_PER_WORKER, check_int, parse_int
+from nalu_rl.common.renamed import add_renamed
 
 DEFAULT_KS = (1, 4, 16, 64, 256, 1024, 4096, 16384, 65536)
 SYNC_VECTOR_KS = (16, 4096)
@@ -39,10 +41,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--ks", default=",".join(map(str, DEFAULT_KS)), help="batch sizes K of the batched twin")
     parser.add_argument("--sync-ks", default=",".join(map(str, SYNC_VECTOR_KS)), help="K for SyncVectorEnv")
     parser.add_argument("--modes", default="grid,pixels", help="observation modes")
-    parser.add_argument("--device", action="append", help="cpu, cuda, cuda:N (repeatable; default cpu, and cuda if present)")
+    # Several devices side by side, as --ks and --modes: a list of its own, not --device (one device everywhere else).
+    parser.add_argument("--devices", type=_names, metavar="LIST", help="cpu, cuda, cuda:N, comma-separated (default cpu, and cuda if present)")
+    add_renamed(parser, "--device", "--devices", "devices", type=_names, repeated=True)
     parser.add_argument("--seconds", type=float, default=1.0, help="stepping time per measurement")
-    parser.add_argument("--threads", type=int_type("torch_threads", 0, MAX_WORKERS), default=0, help="torch threads (0: all cores)")
-    parser.add_argument("--json", dest="json_path", help="also write the results to this JSON file")
+    add_threads(parser, None, "all cores")
+    add_json(parser)
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     modes = args.modes.split(",")
     if not set(modes) <= {"grid", "pixels"} or args.seconds <= 0:
         raise ValueError("--modes takes grid and/or pixels, --seconds a time > 0")
-    devices = args.device or _default_devices()
+    devices = args.devices or _default_devices()
     jobs = []
     for mode in modes:
         jobs.append(("single", mode, 1, "cpu"))
@@ -64,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
     with progress_bar(jobs, enabled=not args.quiet, desc="bench env", unit="run") as bar:
         for impl, mode, k, dev in bar:
             bar.set_postfix_str(f"{impl} {mode} K={k} {dev}")
-            results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads))  # ValueError: a bad device
+            results.append(_in_fresh_process(impl, mode, k, dev, args.seconds, args.threads or 0))  # ValueError: a bad device
     print(format_table(results))
-    if args.json_path:
-        files.write_text(args.json_path, json.dumps([asdict(r) for r in results], indent=2))
+    if args.json:
+        files.write_text(args.json, json.dumps([asdict(r) for r in results], indent=2))
     return 0
 
 

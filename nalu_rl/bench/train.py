@@ -7,7 +7,7 @@ environment in its own process, timed the same way, twice: on 16 Python copies i
 batched twin through the VecEnv adapter that ``nalu-rl baseline`` uses; "x PPO" divides by the faster of the two,
 so the ratio is not DummyVecEnv's. The peer runs on the CPU with one torch thread (its fastest setting on a small
 CPU: more threads only add synchronisation to its small matrices).
-The machine may be shared: compare the ratios within one run. ``--portable`` and ``--eval-every``
+The machine may be shared: compare the ratios within one run. ``--portable-kernels`` and ``--eval-every``
 time each configuration again with portable kernels or with in-training evaluation, for their cost.
 """
 
@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 from nalu_rl import runs
+from nalu_rl.cli.args import add_device, add_frames, add_json, add_portable_kernels
 from nalu_rl.common import files
 from nalu_rl.common.checks import MAX_FRAMES, int_type
 from nalu_rl.common.renamed import add_renamed
@@ -40,18 +41,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEFAULT_PRESET,
                         help=f"environment presets, comma-separated, timed in one run; the first is what the others are "
                         f"compared with, e.g. {DEFAULT_PRESET},paper for pixels against grid (default {DEFAULT_PRESET})")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
-    parser.add_argument("--frames", type=int_type("frames"), default=2_000_000, help="frames per configuration (default 2,000,000)")
+    add_device(parser)
+    add_frames(parser, 2_000_000)
     parser.add_argument(
         "--configs",
         help=f"comma-separated MODE:WORKERSxENVS (default on CPU {CPU_CONFIGS}; on CUDA {GPU_CONFIGS})",
     )
     parser.add_argument("--ppo-frames", type=int_type("ppo_frames", 0, MAX_FRAMES), default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
-    parser.add_argument("--portable", action="store_true",
-                        help="also time every configuration with --portable-kernels (the cost of the same bits on any x86-64 CPU)")
+    add_portable_kernels(parser, also=True)
+    add_renamed(parser, "--portable", "--portable-kernels", "portable_kernels", flag=True)
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=0, metavar="FRAMES",
                         help="also time every configuration evaluating every FRAMES frames while training (the cost of the curves)")
-    parser.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    add_json(parser)
 
 
 def _parse_configs(text: str) -> list[tuple[str, int, int]]:
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
                 rows.append({"trainer": f"sb3-contrib RecurrentPPO ({vec})", "env": env, "mode": "-", "envs": "16",
                              "device": "cpu", "variant": "native", "frames": frames, "wall_s": wall})  # fmt: skip
     variants = {"native": []}
-    if args.portable:
+    if args.portable_kernels:
         variants["portable"] = ["--portable-kernels"]
     if args.eval_every:
         variants[f"eval/{args.eval_every:.0e}".replace("+0", "")] = ["--eval-every", str(args.eval_every)]

@@ -5,7 +5,10 @@ Each sub-command lives in its own module under :mod:`nalu_rl.cli.commands` and d
 ``run(args) -> int``. Modules are discovered, so adding a command touches no shared file.
 
 Errors a user can cause raise :class:`UsageError` (or ``argparse`` errors): one line on
-stderr, exit status 2, no traceback.
+stderr, exit status 2, no traceback. So do the errors of :data:`USER_ERRORS` that a command's work
+raises: the library says a bad value, a missing file or package, an unreachable cluster that way, and
+:func:`main` maps them here, once. A command that must say otherwise (a fault after its work started,
+exit status 1) catches them itself.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Sequence
 
 from nalu_rl.cli import commands
 from nalu_rl.common import kernels
+from nalu_rl.common.errors import first_line
 from nalu_rl.common.locks import FolderBusy
 from nalu_rl.common.signals import Terminated, loud_again
 from nalu_rl.version import __version__
@@ -27,6 +31,11 @@ from nalu_rl.version import __version__
 
 class UsageError(Exception):
     """A mistake the user can fix: printed as one line, exit status 2."""
+
+
+# What the library raises for a mistake the user can fix (PresetError and ReportError are ValueErrors; an ImportError
+# names an optional package to install; ConnectionError a Ray cluster): one line, exit status 2, as UsageError.
+USER_ERRORS = (ValueError, FileNotFoundError, ImportError, ConnectionError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -54,7 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if kernels.FLAG in (sys.argv[1:] if argv is None else argv):
+    words = list(sys.argv[1:] if argv is None else argv)
+    # bench times its runs with and without the portable kernels, each in a process of its own: it pins nothing itself.
+    if kernels.FLAG in words and words[:1] != ["bench"]:
         try:  # before the commands' modules load torch
             kernels.pin()
         except RuntimeError as err:
@@ -85,6 +96,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MemoryError:
         print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
         return 1
+    except USER_ERRORS as err:
+        if _out_of_memory(err):  # a library that could not be mapped into memory: not the user's to fix by a flag
+            print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
+            return 1
+        print(f"nalu-rl {args.command}: error: {_user_error_line(err)}", file=sys.stderr)
+        return 2
     except (ImportError, OSError, RuntimeError) as err:
         if not _out_of_memory(err):
             if isinstance(err, OSError):  # a read-only folder, a full disk, a file in the way: the path and the cause
@@ -99,6 +116,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"nalu-rl {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _user_error_line(err: Exception) -> str:
+    """One line for an error of :data:`USER_ERRORS`: the OS's words for a file it did not find, else the first line."""
+    if isinstance(err, OSError) and err.strerror:
+        return os_error_line(err)
+    return first_line(err)
 
 
 def os_error_line(err: OSError) -> str:

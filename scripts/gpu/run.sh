@@ -139,7 +139,7 @@ bench_env() {
     mkdir -p "$WORK/bench_env"
     for mode in grid pixels; do
         t=$(slice "$PHASE_LIMIT"); [ "$t" -lt 10 ] && { echo "bench env $mode: skipped, no time left"; failed=1; continue; }
-        timeout -k 10 "$t" "$PY" -m nalu_rl bench env --device "$DEVICE" --ks "$ENV_KS" --sync-ks= --modes "$mode" \
+        timeout -k 10 "$t" "$PY" -m nalu_rl bench env --devices "$DEVICE" --ks "$ENV_KS" --sync-ks= --modes "$mode" \
             --seconds "$ENV_SECONDS" --json "$WORK/bench_env/$mode.json" || { echo "bench env $mode: failed ($?)"; failed=1; }
         merge "$WORK/bench_env" "$OUTDIR/bench_env.json"
     done

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from nalu_rl.cli.args import add_quiet
+from nalu_rl.cli.args import add_out, add_quiet, add_seed, add_seeds
 from nalu_rl.common.checks import int_type
 
 NAME = "arith"
@@ -51,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="--recurrent unit cells: identity (h + unit(x_t): the cell accumulates) or learned "
                              f"(unit over [x_t, h], as in stable-nalu) (default {d.feedback})")
     _int_flag(parser, "--rnn-hidden-size", "rnn_hidden_size", d.rnn_hidden_size, "--recurrent: units of the LSTM and GRU baselines")
-    parser.add_argument("--seeds", type=int_type("seeds"), default=d.seeds, help=f"seeds per task and model (default {d.seeds})")
+    add_seeds(parser, d.seeds)  # of every task and model
     parser.add_argument("--steps", type=int_type("steps"), default=None, help=f"training steps ({both('steps')})")
     parser.add_argument("--batch-size", type=int_type("batch_size"), default=d.batch_size, help=f"(default {d.batch_size})")
     parser.add_argument("--lr", type=float, default=None, help=f"Adam learning rate ({both('learning_rate')})")
@@ -75,9 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _int_flag(parser, "--test-size", "test_size", d.test_size, "samples per test set")
     parser.add_argument("--epsilon", type=float, default=d.epsilon,
                         help=f"success threshold: error of the eps-perfect solution (default {d.epsilon:g})")
-    parser.add_argument("--seed", type=int_type("seed"), default=d.seed, help="base seed of data and initialisation (default 0)")
-    parser.add_argument("--out", type=Path, default=Path("runs/arith"),
-                        help="output folder for arith.json and TensorBoard events (default runs/arith)")
+    add_seed(parser, d.seed)
+    add_out(parser, Path("runs/arith"))  # arith.json and TensorBoard events
     add_quiet(parser)
 
 
@@ -86,21 +85,17 @@ def run(args: argparse.Namespace) -> int:
 
     from nalu_rl.arith import REPORT_FILE, ArithConfig, format_side_by_side, format_table, run_benchmark, write_report
     from nalu_rl.cli import UsageError
-    from nalu_rl.common.errors import first_line
 
-    try:
-        cfg = ArithConfig(
-            tasks=args.tasks, models=args.models, seeds=args.seeds, steps=args.steps,
-            batch_size=args.batch_size, learning_rate=args.lr, input_size=args.input_size,
-            subset_ratio=args.subset_ratio, overlap_ratio=args.overlap_ratio, hidden_size=args.hidden_size,
-            interpolation=tuple(args.interpolation), extrapolation=tuple(args.extrapolation),
-            sparsity=args.sparsity, warmup=tuple(args.warmup), eval_every=args.eval_every,
-            test_size=args.test_size, epsilon=args.epsilon, seed=args.seed, recurrent=args.recurrent,
-            length=args.length, extrapolation_length=args.extrapolation_length, feedback=args.feedback,
-            rnn_hidden_size=args.rnn_hidden_size,
-        )
-    except ValueError as err:
-        raise UsageError(first_line(err)) from None
+    cfg = ArithConfig(
+        tasks=args.tasks, models=args.models, seeds=tuple(args.seeds), steps=args.steps,
+        batch_size=args.batch_size, learning_rate=args.lr, input_size=args.input_size,
+        subset_ratio=args.subset_ratio, overlap_ratio=args.overlap_ratio, hidden_size=args.hidden_size,
+        interpolation=tuple(args.interpolation), extrapolation=tuple(args.extrapolation),
+        sparsity=args.sparsity, warmup=tuple(args.warmup), eval_every=args.eval_every,
+        test_size=args.test_size, epsilon=args.epsilon, seed=args.seed, recurrent=args.recurrent,
+        length=args.length, extrapolation_length=args.extrapolation_length, feedback=args.feedback,
+        rnn_hidden_size=args.rnn_hidden_size,
+    )
     if args.out.exists() and not args.out.is_dir():
         raise UsageError(f"--out {args.out} exists and is not a folder")
 

@@ -3,7 +3,7 @@
 Each target is a module ``nalu_rl/bench/<target>.py`` with ``add_arguments(parser)`` and
 ``run(args) -> int`` (and optionally ``HELP``); modules are discovered, so a new benchmark
 touches no shared file. Target modules must import lightly at the top (the parser imports them),
-and raise ValueError for a bad flag value: it is printed here as one line with exit status 2.
+and raise ValueError for a bad flag value: :func:`nalu_rl.cli.main` prints it as one line with exit status 2.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import pkgutil
 
 from nalu_rl.cli import UsageError
 from nalu_rl.cli.args import add_quiet
-from nalu_rl.common.errors import first_line
 
 NAME = "bench"
 HELP = "throughput benchmarks next to the peers: 'bench env' (environments), 'bench train' (training loop)"
@@ -45,7 +44,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if getattr(args, "_bench", None) is None:
         raise UsageError(f"choose what to benchmark: {', '.join(name for name, _ in _targets())}")
-    try:
-        return int(args._bench(args) or 0)
-    except ValueError as err:
-        raise UsageError(first_line(err)) from None
+    return int(args._bench(args) or 0)

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 
 from nalu_rl.analysis.text import show
-from nalu_rl.cli.args import add_eval_arguments, add_quiet, check_device, check_range
-from nalu_rl.common.checks import int_type
+from nalu_rl.cli.args import add_device, add_eval_arguments, add_eval_seed, add_quiet, add_sample, check_device, check_range
 
 NAME = "eval"
 HELP = "evaluate a run for each instructed T of a list (--t 1-30,50,100); writes extrapolation.json/.csv/.png into the run folder"
@@ -17,12 +16,9 @@ ORDER = 30
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (holds config.json and checkpoints/)")
     add_eval_arguments(parser)
-    parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
-    parser.add_argument(
-        "--seed", type=int_type("seed"), default=0,
-        help="evaluation seed: picks the start states (and the action samples with --sample); default 0",
-    )  # fmt: skip
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    add_sample(parser)
+    add_eval_seed(parser)
+    add_device(parser)
     parser.add_argument("--checkpoint", choices=("latest", "best"), default="latest",
                         help="latest: the final weights (default); best: chosen by success on T 8..12 while training (--eval-every)")
     add_quiet(parser)
@@ -45,20 +41,16 @@ def format_results(doc: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.evaluate import evaluate_run
     from nalu_rl.cli import UsageError
-    from nalu_rl.common.errors import first_line
     from nalu_rl.runs.layout import CSV_FILE, FIGURE_FILE, RESULT_FILE
 
     t_values = check_range(args)
     check_device(args.device)
     if not args.run.is_dir():
         raise UsageError(f"run folder not found: {args.run}")
-    try:
-        doc = evaluate_run(
-            args.run, t_values=t_values, episodes=args.episodes, sample=args.sample,
-            seed=args.seed, device=args.device, progress=not args.quiet, checkpoint=args.checkpoint,
-        )  # fmt: skip
-    except (FileNotFoundError, ValueError) as err:
-        raise UsageError(first_line(err)) from None
+    doc = evaluate_run(
+        args.run, t_values=t_values, episodes=args.episodes, sample=args.sample,
+        seed=args.eval_seed, device=args.device, progress=not args.quiet, checkpoint=args.checkpoint,
+    )  # fmt: skip
     if not args.quiet:
         print(format_results(doc))
     print(f"scored {doc['checkpoint']}.pt ({show(doc['frames'], ',')} frames)")

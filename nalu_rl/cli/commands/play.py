@@ -5,7 +5,18 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from nalu_rl.cli.args import add_quiet, add_renamed, check_device
+from nalu_rl.cli.args import (
+    add_device,
+    add_episodes,
+    add_eval_seed,
+    add_gif,
+    add_quiet,
+    add_renamed,
+    add_sample,
+    add_t_list_argument,
+    check_device,
+    check_range,
+)
 from nalu_rl.common.checks import int_type
 
 NAME = "play"
@@ -16,20 +27,16 @@ ORDER = 80
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", type=Path, help="run folder (ours or a baseline)")
     add_quiet(parser)
-    parser.add_argument(
-        "--t", dest="instruction", type=int_type("instruction"), default=None, metavar="T",
-        help="the instruction T of every episode (default: drawn from the run's training range)",
-    )  # fmt: skip
-    add_renamed(parser, "--instruction", "--t", "instruction", type=int_type("instruction"))
-    add_renamed(parser, "-T", "--t", "instruction", type=int_type("instruction"))
-    parser.add_argument("--episodes", type=int_type("gif_episodes"), default=1, metavar="N", help="episodes in the GIF (default 1)")
-    parser.add_argument("--gif", type=Path, default=None, metavar="FILE.gif", help="the GIF to write (default RUN/episode.gif)")
-    add_renamed(parser, "--out", "--gif", "gif", type=Path)
-    parser.add_argument("--seed", type=int_type("seed"), default=0, help="episode i starts from reset(seed=SEED + i) (default 0)")
+    add_t_list_argument(parser, "drawn from the run's training range")
+    add_renamed(parser, "--instruction", "--t", "t_list")
+    add_renamed(parser, "-T", "--t", "t_list")
+    add_episodes(parser, 1, "gif_episodes")  # every frame of a GIF is held in memory
+    add_gif(parser, "RUN/episode.gif")
+    add_eval_seed(parser)
     parser.add_argument("--fps", type=_positive_float, default=4.0, help="frames per second (default 4)")
-    parser.add_argument("--sample", action="store_true", help="sample actions from the policy instead of greedy (argmax)")
+    add_sample(parser)
     parser.add_argument("--scale", type=int_type("scale", 1, 16), default=2, help="enlarge the frames by this factor (default 2)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or auto (default cpu)")
+    add_device(parser)
 
 
 def _positive_float(text: str) -> float:
@@ -45,19 +52,16 @@ def _positive_float(text: str) -> float:
 def run(args: argparse.Namespace) -> int:
     from nalu_rl.analysis.play import outcome_text, play
     from nalu_rl.cli import UsageError
-    from nalu_rl.common.errors import first_line
 
+    t_values = None if args.t_list is None else check_range(args)
     check_device(args.device)
     if not args.run.is_dir():
         raise UsageError(f"run folder not found: {args.run}")
     out = args.gif if args.gif is not None else args.run / "episode.gif"
-    try:
-        records = play(
-            args.run, instruction=args.instruction, episodes=args.episodes, out=out, seed=args.seed, fps=args.fps,
-            sample=args.sample, scale=args.scale, device=args.device,
-        )  # fmt: skip
-    except (ImportError, FileNotFoundError, ValueError) as err:
-        raise UsageError(first_line(err)) from None
+    records = play(
+        args.run, instruction=t_values, episodes=args.episodes, out=out, seed=args.eval_seed, fps=args.fps,
+        sample=args.sample, scale=args.scale, device=args.device,
+    )  # fmt: skip
     for r in records:
         print(f"episode {r['episode'] + 1} (seed {r['seed']}, T={r['instruction']}): {outcome_text(r)}")
     print(out)
