@@ -124,7 +124,7 @@ def test_cli_writes_json_and_tensorboard_events(tmp_path, capsys):
 
     out = tmp_path / "arith"
     rc = main(["arith", "--tasks", "add,sub", "--models", "nau,linear", "--seeds", "2", "--steps", "30",
-               "--eval-every", "10", "--test-size", "64", "--out", str(out), "--quiet"])
+               "--eval-every", "10", "--test-size", "64", "--out", str(out)])
     assert rc == 0
     printed = capsys.readouterr().out
     assert "Success" in printed and "a - b" in printed

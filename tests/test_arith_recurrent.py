@@ -104,7 +104,7 @@ def test_config_rejects_static_baselines_and_unknown_feedback_for_the_recurrent_
 
 def test_cli_writes_the_recurrent_report_and_prints_it_beside_the_static_one(tmp_path, capsys):
     common = ["--tasks", "add", "--steps", "20", "--eval-every", "10", "--test-size", "20", "--seeds", "1",
-              "--input-size", "8", "--out", str(tmp_path), "--quiet"]  # fmt: skip
+              "--input-size", "8", "--out", str(tmp_path)]  # fmt: skip
     assert main(["arith", "--models", "nau,linear", *common]) == 0
     capsys.readouterr()
     assert main(["arith", "--recurrent", "--models", "nau,lstm", "--length", "4", "--extrapolation-length", "40", *common]) == 0

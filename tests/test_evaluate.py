@@ -259,7 +259,7 @@ def test_eval_cli_bad_input_is_one_line_exit_2(scripted_run, tmp_path, capsys, a
 def test_eval_output_spells_a_missing_value_none(scripted_run, capsys):
     from nalu_rl.cli.commands.eval import format_results
 
-    assert main(["eval", str(scripted_run), "--t", "1-3", "--episodes", "5", "--quiet"]) == 0  # T = 5 not evaluated
+    assert main(["eval", str(scripted_run), "--t", "1-3", "--episodes", "5"]) == 0  # T = 5 not evaluated
     out = capsys.readouterr().out
     assert "horizon_90 = none, horizon_50 = none" in out and "None" not in out
     result = {"T": 200, "success_rate": 0.0, "success_ci95": [0.0, 0.1], "arrival_rate": 0.0,

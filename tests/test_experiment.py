@@ -19,7 +19,7 @@ def exit_code(argv: list[str]) -> int:
 def test_tiny_experiment_end_to_end(tmp_path, capsys):
     out = tmp_path / "exp"
     argv = ["experiment", "--out", str(out), "--seeds", "1", "--frames", "1024", "--episodes", "8", "--t-max", "20",
-            "--mode", "sync", "--workers", "1", "--envs-per-worker", "16", "--jobs", "2", "--quiet"]  # fmt: skip
+            "--mode", "sync", "--workers", "1", "--envs-per-worker", "16", "--jobs", "2"]  # fmt: skip
     assert main(argv) == 0
     captured = capsys.readouterr()
     printed = captured.out

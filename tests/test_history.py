@@ -162,7 +162,7 @@ def test_eval_says_which_checkpoint_it_scored(tmp_path, capsys):
     best = history.best_row(history.read_history(run_dir))
     doc = evaluate_run(run_dir, t_min=5, t_max=6, episodes=2, checkpoint="best")
     assert doc["checkpoint"] == "best" and doc["frames"] == best["frames"]
-    assert main(["eval", str(run_dir), "--t", "5-6", "--episodes", "2", "--quiet"]) == 0
+    assert main(["eval", str(run_dir), "--t", "5-6", "--episodes", "2"]) == 0
     assert f"scored latest.pt ({FRAMES:,} frames)" in capsys.readouterr().out
     plain = train(**SMALL, run_dir=tmp_path / "plain", progress=False)
     assert main(["eval", str(plain), "--checkpoint", "best", "--quiet"]) == 2

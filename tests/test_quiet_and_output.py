@@ -82,8 +82,8 @@ def test_batches_bound_evaluations_before_work_and_the_frames_trained_are_said(c
     assert main([*argv, "--frames", "1024", "--eval-every", "64"]) == 2
     assert "eval_every must be 0 (never) or at least one batch of 128 frames (workers x envs_per_worker 8 x n_steps 16), got 64" in (
         capsys.readouterr().err)  # fmt: skip
+    assert not (tmp_path / "t").exists()
     assert main([*argv[:-1], "--frames", "100"]) == 0  # less than one batch: one batch, said before training
     assert "100 frames is not a whole number of batches of 128: training stops at 128" in capsys.readouterr().err
-    assert not (tmp_path / "t").exists()
     assert main(["experiment", "--agents", "lstm,lstm", "--seeds", "1", "--out", str(tmp_path / "e")]) == 2
     assert "agents repeat" in capsys.readouterr().err

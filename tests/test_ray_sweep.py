@@ -89,7 +89,7 @@ def test_sweep_runs_as_ray_tasks(ray_head, tmp_path):
     out = tmp_path / "ray-sweep"
     argv = [sys.executable, "-m", "nalu_rl", "sweep", "--agents", "lstm", "--seeds", "2", "--env", "fast",
             "--frames", "128", "--episodes", "4", "--t-min", "4", "--t-max", "5", "--out", str(out),
-            "--mode", "sync", "--workers", "1", "--envs-per-worker", "8", "--ray-address", ray_head, "--quiet"]  # fmt: skip
+            "--mode", "sync", "--workers", "1", "--envs-per-worker", "8", "--ray-address", ray_head]  # fmt: skip
     done = subprocess.run(argv, capture_output=True, text=True, env=_ray_env(), timeout=SWEEP_TIMEOUT_S)
     assert done.returncode == 0, done.stdout + done.stderr
     summary = json.loads((out / "sweep.json").read_text())

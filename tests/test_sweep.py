@@ -81,8 +81,7 @@ def test_failures_are_reported_by_name_and_others_complete(sweep):
 def test_rerun_skips_finished_runs_and_cli_exits_1_on_failures(sweep, capsys):
     out, broken, _ = sweep
     argv = ["sweep", "--agents", f"lstm,{broken}", "--seeds", "2", "--env", "fast", "--frames", "256", "--episodes", "4",
-            "--t-min", "4", "--t-max", "6", "--out", str(out), "--mode", "sync", "--workers", "1", "--envs-per-worker", "8",
-            "--quiet"]  # fmt: skip
+            "--t-min", "4", "--t-max", "6", "--out", str(out), "--mode", "sync", "--workers", "1", "--envs-per-worker", "8"]  # fmt: skip
     before = (out / "lstm-s0" / "extrapolation.json").stat().st_mtime_ns
     # broken-s0's folder: made unusable for settling, so that the re-run only skips and settles failures
     import shutil

@@ -64,7 +64,7 @@ class Plan:
     agent_config: AgentConfig
     checkpoint: dict[str, Any] | None  # the one to resume from
     checkpoint_interval: float  # seconds between periodic checkpoints
-    notes: tuple[str, ...] = field(default=())  # one line each, for the person who asked (a resume that starts afresh)
+    notes: tuple[str, ...] = field(default=())  # one line each, for the person who asked; "warning: ..." even when quiet
     log_interval: float = 1.0  # seconds between TensorBoard points
 
 
@@ -140,7 +140,7 @@ def _prepare_resume(request: TrainRequest) -> Plan:
         with torch.random.fork_rng(devices=[]):  # building the network draws its initial weights
             check_fits(ActorCritic(config.env, agent_config), checkpoint, path, agent_config.core)
     else:
-        notes = (f"{run_dir} has no checkpoint (stopped before its first): starting it afresh from its config.json",)
+        notes = (f"warning: {run_dir} has no checkpoint (stopped before its first): starting it afresh from its config.json",)
     # complete, for the workers and config.json; a 0.2.0 lstm_nac run records the core it loads as (lstm_nac_acc)
     changes: dict[str, Any] = {"core": agent_config.core, "agent_config": agent_config.to_dict()}
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):

@@ -15,8 +15,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
+from typing import Any
 
-from nalu_rl.cli.args import add_json, add_threads
 from nalu_rl.common import files
 from nalu_rl.common.checks import MAX_ENVS_PER_WORKER, check_int, parse_int
 from nalu_rl.common.renamed import add_renamed
@@ -37,7 +37,8 @@ class Result:
     peak_mb: float
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, flags: Any) -> None:
+    """This target's flags; ``flags`` is the command line's shared definitions (``nalu_rl.cli.args``), handed in."""
     parser.add_argument("--ks", default=",".join(map(str, DEFAULT_KS)), help="batch sizes K of the batched twin")
     parser.add_argument("--sync-ks", default=",".join(map(str, SYNC_VECTOR_KS)), help="K for SyncVectorEnv")
     parser.add_argument("--modes", default="grid,pixels", help="observation modes")
@@ -45,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--devices", type=_names, metavar="LIST", help="cpu, cuda, cuda:N, comma-separated (default cpu, and cuda if present)")
     add_renamed(parser, "--device", "--devices", "devices", type=_names, repeated=True)
     parser.add_argument("--seconds", type=float, default=1.0, help="stepping time per measurement")
-    add_threads(parser, None, "all cores")
-    add_json(parser)
+    flags.add_threads(parser, None, "all cores")
+    flags.add_json(parser)
 
 
 def _names(text: str) -> list[str]:

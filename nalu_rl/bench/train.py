@@ -20,9 +20,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from nalu_rl import runs
-from nalu_rl.cli.args import add_device, add_frames, add_json, add_portable_kernels
 from nalu_rl.common import files
 from nalu_rl.common.checks import MAX_FRAMES, int_type
 from nalu_rl.common.renamed import add_renamed
@@ -32,7 +32,8 @@ CPU_CONFIGS = "sync:1x64,sync:1x256,async:2x64,async:2x256"
 GPU_CONFIGS = "sync:1x4096,sync:1x16384,sync:1x65536,async:2x16384"
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser, flags: Any) -> None:
+    """This target's flags; ``flags`` is the command line's shared definitions (``nalu_rl.cli.args``), handed in."""
     from nalu_rl.envs import DEFAULT_PRESET
 
     parser.add_argument("--agents", default="lstm_nac",
@@ -41,18 +42,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--env", default=DEFAULT_PRESET,
                         help=f"environment presets, comma-separated, timed in one run; the first is what the others are "
                         f"compared with, e.g. {DEFAULT_PRESET},paper for pixels against grid (default {DEFAULT_PRESET})")
-    add_device(parser)
-    add_frames(parser, 2_000_000)
+    flags.add_device(parser)
+    flags.add_frames(parser, 2_000_000)
     parser.add_argument(
         "--configs",
         help=f"comma-separated MODE:WORKERSxENVS (default on CPU {CPU_CONFIGS}; on CUDA {GPU_CONFIGS})",
     )
     parser.add_argument("--ppo-frames", type=int_type("ppo_frames", 0, MAX_FRAMES), default=16_384, help="RecurrentPPO frames (default 16,384; 0 skips it)")
-    add_portable_kernels(parser, also=True)
+    flags.add_portable_kernels(parser, also=True)
     add_renamed(parser, "--portable", "--portable-kernels", "portable_kernels", flag=True)
     parser.add_argument("--eval-every", type=int_type("eval_every_frames"), default=0, metavar="FRAMES",
                         help="also time every configuration evaluating every FRAMES frames while training (the cost of the curves)")
-    add_json(parser)
+    flags.add_json(parser)
 
 
 def _parse_configs(text: str) -> list[tuple[str, int, int]]:

@@ -1,6 +1,7 @@
 """``nalu-rl bench TARGET``: throughput benchmarks, side by side with the peers, in one run.
 
-Each target is a module ``nalu_rl/bench/<target>.py`` with ``add_arguments(parser)`` and
+Each target is a module ``nalu_rl/bench/<target>.py`` with ``add_arguments(parser, flags)`` (``flags``: the
+shared flag definitions of :mod:`nalu_rl.cli.args`, handed in so that bench imports nothing of the command line) and
 ``run(args) -> int`` (and optionally ``HELP``); modules are discovered, so a new benchmark
 touches no shared file. Target modules must import lightly at the top (the parser imports them),
 and raise ValueError for a bad flag value: :func:`nalu_rl.cli.main` prints it as one line with exit status 2.
@@ -13,7 +14,7 @@ import importlib
 import pkgutil
 
 from nalu_rl.cli import UsageError
-from nalu_rl.cli.args import add_quiet
+from nalu_rl.cli import args as flags
 
 NAME = "bench"
 HELP = "throughput benchmarks next to the peers: 'bench env' (environments), 'bench train' (training loop)"
@@ -36,8 +37,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name, module in _targets():
         summary = getattr(module, "HELP", None) or (module.__doc__ or name).strip().splitlines()[0]
         target = sub.add_parser(name, help=summary, description=summary)
-        module.add_arguments(target)
-        add_quiet(target)
+        module.add_arguments(target, flags)
+        flags.add_quiet(target)
         target.set_defaults(_bench=module.run)
 
 

@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     ))  # fmt: skip
     c = plan.config
     start = plan.checkpoint["frames"] if plan.checkpoint else 0
-    for note in () if args.quiet else plan.notes:
+    for note in (n for n in plan.notes if not args.quiet or n.startswith("warning:")):
         print(f"nalu-rl train: {note}", file=sys.stderr)
     low = frames_warning(args.agent, c.frames, args.env) if args.agent is not None else None
     if low:
