@@ -230,7 +230,8 @@ def test_the_sb3_adapter_is_a_public_class_and_sb3_stays_optional():
     assert env.steps == 30 and ended >= 3
 
 
-def test_recurrent_ppo_learns_through_the_adapter(tmp_path):
+def test_recurrent_ppo_trains_through_the_adapter_and_saves_its_model(tmp_path):
+    # a smoke test of the plumbing (learning is the job of tests/test_baseline.py's budgets, not of 512 frames)
     pytest.importorskip("sb3_contrib")
     from nalu_rl.baselines import train_recurrent_ppo
 
