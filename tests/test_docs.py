@@ -49,5 +49,5 @@ def test_the_readmes_cheap_commands_run(command, tmp_path):
     done = subprocess.run([sys.executable, "-m", "nalu_rl", *argv[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     if "report runs/" in command:
-        assert (tmp_path / "report" / "report.md").is_file()
+        assert (tmp_path / "report" / "report.md").is_file() and (tmp_path / "report" / "figure5.png").is_file()
         assert not (ROOT / "runs" / "verdict-portable" / "report.md").exists()  # nothing written into the checkout

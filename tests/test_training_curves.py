@@ -148,3 +148,10 @@ def test_the_curves_figure_is_titled_only_as_asked(trained):
     untitled, titled = tc.figure(by_agent, summary), tc.figure(by_agent, summary, title="seeds 0-2")
     assert untitled._suptitle is None and titled._suptitle.get_text() == "seeds 0-2"
     assert [ax.get_title() for ax in titled.axes] == [heading for _, heading in tc.PANELS]
+
+
+def test_the_answers_figure_averages_each_runs_last_ten_evaluations_per_t():
+    rows = [{f"reward_T{t:02d}": float(i) for t in tc.FIGURE5_T} for i in range(12)]  # evaluation i scores i
+    assert tc.late_reward_per_t(rows) == [6.5] * len(tc.FIGURE5_T)  # the mean of 2..11
+    rows[-1]["reward_T20"] = None
+    assert tc.late_reward_per_t(rows) is None

@@ -321,6 +321,8 @@ def _write_report(
         files["training_curves"] = out / training_curves.CURVES_FIGURE
         files["training_csv"] = out / training_curves.CURVES_CSV
         figures["training_curves"] = training_curves.figure(by_agent, training, title=title)
+        files["figure5"] = out / training_curves.FIGURE5
+        figures["figure5"] = training_curves.figure5(by_agent, _figure5_title(by_agent, found))
         training_curves.write_csv(files["training_csv"], by_agent)
     for key, fig in figures.items():
         plots.save(fig, files[key])
@@ -328,6 +330,28 @@ def _write_report(
         _log_tensorboard(out / TENSORBOARD_DIR, summary, text, figures)
         files["tensorboard"] = out / TENSORBOARD_DIR
     return {**summary, "markdown": text, "files": {k: str(v) for k, v in files.items()}}
+
+
+def _figure5_title(by_agent: dict[str, list[dict[str, Any]]], found: list[tuple[Path, dict[str, Any]]]) -> str:
+    """What the answer's figure shows, said in its title: runs, seeds, frames, kernel setting, and the measure."""
+    from nalu_rl.runs import read_json
+
+    configs = []
+    for path, _ in found:
+        try:
+            configs.append(read_json(path))
+        except (OSError, ValueError):
+            continue
+    seeds = sorted({run["seed"] for runs in by_agent.values() for run in runs if isinstance(run["seed"], int)})
+    seed_text = f"seeds {seeds[0]}–{seeds[-1]}" if seeds and seeds == list(range(seeds[0], seeds[-1] + 1)) else (
+        f"seeds {', '.join(map(str, seeds))}")  # fmt: skip
+    frames = sorted({c.get("frames") for c in configs if isinstance(c.get("frames"), int)})
+    frames_text = "/".join(f"{f / 1e6:g}M" for f in frames) + " frames" if frames else "frames unknown"
+    portable = {bool((c.get("provenance") or {}).get("kernels", {}).get("portable")) for c in configs}
+    kernels = {frozenset({False}): "default kernels", frozenset({True}): "portable kernels"}.get(frozenset(portable), "mixed kernels")
+    agents = " vs ".join(by_agent)
+    return (f"{agents}: {seed_text} per agent, {frames_text}, {kernels}\n"
+            f"reward per T: each run's last {training_curves.LATE} in-training evaluations averaged")
 
 
 def _scored(docs: Sequence[dict[str, Any]]) -> str:

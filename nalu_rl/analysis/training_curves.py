@@ -22,7 +22,7 @@ from nalu_rl.agents.history import SUMMARY_COLUMNS, read_history
 from nalu_rl.analysis.stats import interval_note, per_task_mean_ci, probability_of_improvement, seed_aggregates
 from nalu_rl.analysis.text import NONE
 from nalu_rl.common import files
-from nalu_rl.evaluation.measures import MASTERY_LEVEL, MASTERY_RANGE, PAPER_RANGE
+from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, MASTERY_LEVEL, MASTERY_RANGE, PAPER_RANGE
 
 CURVES_FIGURE = "training_curves.png"
 CURVES_CSV = "training_curves.csv"
@@ -231,4 +231,58 @@ def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], t
     fig.legend(handles, labels, loc="outside lower center", ncol=min(4, len(labels)), fontsize=8, frameon=False)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+FIGURE5 = "figure5.png"
+FIGURE5_T = tuple(range(5, 21))  # every T an in-training evaluation scores in both ranges (T = 30, 100: off the axis)
+
+
+def late_reward_per_t(rows: list[dict[str, Any]]) -> list[float] | None:
+    """The paper's reward at each T of :data:`FIGURE5_T`, averaged over a run's last LATE evaluations (the verdict's
+    measure, per T); None for a history that lacks a T."""
+    last = rows[-LATE:]
+    values = [[row.get(f"reward_T{t:02d}") for row in last] for t in FIGURE5_T]
+    if any(v is None for column in values for v in column):
+        return None
+    return [float(np.mean(column)) for column in values]
+
+
+def figure5(by_agent: dict[str, list[dict[str, Any]]], title: str):
+    """The paper's Figure 5 from these runs: reward against T, per seed a thin line, the mean with its 95% band, and
+    the paper's points with their reading error (±0.05); each run's value is its last LATE evaluations averaged."""
+    from matplotlib.figure import Figure
+
+    from nalu_rl.analysis.paper import FIGURE5 as PAPER
+    from nalu_rl.analysis.paper import FIGURE5_LABELS, paper_agent
+    from nalu_rl.analysis.plots import color, label
+
+    fig = Figure(figsize=(7.5, 5), layout="constrained")
+    ax = fig.subplots()
+    lo, hi = DEFAULT_TRAIN_RANGE
+    ax.axvspan(lo - 0.5, hi + 0.5, color="0.92", lw=0, label=f"training range T = {lo}..{hi}")
+    for i, (agent, runs) in enumerate(by_agent.items()):
+        c = color(agent, i)
+        curves = np.array([v for v in (late_reward_per_t(run["rows"]) for run in runs) if v is not None])
+        if not len(curves):
+            continue
+        for curve in curves:
+            ax.plot(FIGURE5_T, curve, color=c, lw=0.7, alpha=0.35)
+        mean, lo, hi = per_task_mean_ci(curves)
+        what = f"mean of {len(curves)} seeds, 95% CI" if len(curves) > 1 else "1 seed"
+        ax.plot(FIGURE5_T, mean, color=c, lw=2.2, label=f"{label(agent)} ({what}; thin: each seed)")
+        if len(curves) > 1:
+            ax.fill_between(FIGURE5_T, lo, hi, color=c, alpha=0.18, lw=0)
+        paper = PAPER.get(paper_agent(agent) or "", {})
+        shown = {t: r for t, r in paper.items() if t <= FIGURE5_T[-1]}
+        if shown:
+            ax.errorbar(list(shown), list(shown.values()), yerr=0.05, fmt="D", ms=5, color=c, mfc="white", capsize=2,
+                        label=f"the paper: {FIGURE5_LABELS[paper_agent(agent)]} (read off its Fig. 5, ±0.05)")  # fmt: skip
+    ax.set_xlabel("instructed T")
+    ax.set_ylabel("the paper's reward (1 on time, 0.15 less per step off)")
+    ax.set_xticks(FIGURE5_T)
+    ax.set_ylim(-0.3, 1.05)  # the paper's reward runs to -1, but no curve here or in the paper falls below -0.25
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, loc="lower left")
+    ax.set_title(title, fontsize=9)
     return fig

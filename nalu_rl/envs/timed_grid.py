@@ -27,30 +27,48 @@ def observation_space(cfg: rules.Config) -> spaces.Dict:
 class TimedGridEnv(gym.Env):
     """A 5×5 grid world told an integer T; success is arriving on the target at exactly t = T.
 
-    The rules live in :mod:`nalu_rl.envs.rules`, which the batched twins
+    ## Description
+
+    The task of Trask et al., "Neural Arithmetic Logic Units" (NeurIPS 2018, §4.5): the agent is told T and must step
+    onto a red target at exactly t = T, not before, not after. Trained on T in 5..12, an agent is evaluated on larger T
+    (``reset(options={"instruction": T})``): timing extrapolation. The rules live in :mod:`nalu_rl.envs.rules`, which the batched twins
     (:class:`nalu_rl.envs.batched.TimedGridVecEnv`, :class:`nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`) use too.
 
-    **Action space** ``Discrete(5)``: 0 UP (row − 1), 1 DOWN (row + 1), 2 LEFT (col − 1), 3 RIGHT (col + 1), 4 PASS.
+    ## Action Space
+
+    ``Discrete(5)``: 0 UP (row − 1), 1 DOWN (row + 1), 2 LEFT (col − 1), 3 RIGHT (col + 1), 4 PASS.
     A move off the grid leaves the agent in place. Anything else (a bool, a float, an out-of-range integer) raises
     ``ValueError``; stepping before ``reset`` or after the episode ended raises ``RuntimeError``.
 
-    **Observation space** ``Dict(image, instruction)``: ``image`` is a uint8 (56, 56, 3) frame (black background,
+    ## Observation Space
+
+    ``Dict(image, instruction)``: ``image`` is a uint8 (56, 56, 3) frame (black background,
     gray agent, red target) with ``obs_mode="pixels"``, or float32 (2, N, N) one-hot planes (agent, target) with
     ``obs_mode="grid"``; ``instruction`` is ``Box(0, 1000, (1,), float32)`` holding T. Elapsed time is never observed.
 
-    **Starting state** t = 0; T drawn uniformly from ``t_range``; agent and target on distinct cells, drawn uniformly
+    ## Starting State
+
+    t = 0; T drawn uniformly from ``t_range``; agent and target on distinct cells, drawn uniformly
     over the pairs at distance 1..T (``placement="reachable"``) or over all pairs (``"uniform"``, the paper's).
 
-    **Rewards and episode end** Arriving on the target terminates the episode; not arriving by the time limit
+    ## Rewards and Episode End
+
+    Arriving on the target terminates the episode; not arriving by the time limit
     (``time_limit``, or T + 2N) truncates it; every other step gives 0. ``reward="exact"``: +1 for arriving at t = T,
     −1 early, late or on timeout; ``reward="graded"`` (the paper's): max(−1, 1 − ``timing_penalty``·|t − T|) on
     arrival, 0 on timeout.
 
-    **Info** ``t`` every step; at an episode's end also ``success`` (arrival at exactly t = T), ``arrival_time``
+    ## Info
+
+    ``t`` every step; at an episode's end also ``success`` (arrival at exactly t = T), ``arrival_time``
     (−1 if none) and ``instruction``.
 
-    **Reset options** ``instruction`` (any T in 1..1000, also outside ``t_range``), and ``agent`` and ``target``
+    ## Reset Options
+
+    ``instruction`` (any T in 1..1000, also outside ``t_range``), and ``agent`` and ``target``
     together as (row, col) pairs. Unknown keys raise ``ValueError``; options that are not a dict ``TypeError``.
+
+    ## Arguments
 
     Without kwargs this is the strict protocol on pixels (``placement="reachable"``, ``reward="exact"``); the
     command line trains on the ``paper_grid`` preset instead (uniform placement, graded reward, grid planes):
@@ -65,6 +83,11 @@ class TimedGridEnv(gym.Env):
     :param placement: ``"reachable"`` or ``"uniform"``
     :param reward: ``"exact"`` or ``"graded"``
     :param timing_penalty: reward lost per step early or late under ``"graded"``, a finite number > 0
+
+    ## Version History
+
+    * v0: the only version. A change of rules that alters the episodes played under the default arguments
+      becomes v1; new arguments with defaults that keep them do not.
     """
 
     metadata = {"render_modes": ["rgb_array", "ansi", "human"], "render_fps": 4}
