@@ -67,7 +67,10 @@ def test_make_vec_follows_gymnasiums_conventions_and_the_torch_twin_is_asked_for
     with pytest.raises(ValueError, match="backend"):
         gym.make_vec(ENV_ID, num_envs=3, backend="jax")
     with pytest.raises(TypeError, match="device.*backend='torch'"):
-        gym.make_vec(ENV_ID, num_envs=3, device="cpu")
+        gym.make_vec(ENV_ID, num_envs=3, backend="numpy", device="cpu")
+    # the specification's own call (SPEC.md §3): a device asks for the torch twin
+    spec = gym.make_vec(ENV_ID, num_envs=3, vectorization_mode="vector_entry_point", device="cpu")
+    assert isinstance(spec, TimedGridVecEnv)
     with pytest.raises(ValueError, match="autoreset_mode"):
         gym.make_vec(ENV_ID, num_envs=3, autoreset_mode="sometimes")
 

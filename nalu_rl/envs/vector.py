@@ -4,7 +4,9 @@
 ``SyncVectorEnv`` does and as SB3's and CleanRL's code expects: NumPy arrays in and out and next-step autoreset
 (:class:`~nalu_rl.envs.numpy_batched.TimedGridNumpyVecEnv`). ``backend="torch"`` asks for the torch twin instead
 (:class:`~nalu_rl.envs.batched.TimedGridVecEnv`: tensors on ``device``, same-step autoreset, the fast path the
-trainers step)::
+trainers step), and so does any argument only the torch twin has (``device``, ``copy``, ``check_actions``): the
+product's specification creates the torch twin as ``gym.make_vec(ID, num_envs=K, vectorization_mode=
+"vector_entry_point", device=...)``, and that call keeps doing so::
 
     envs = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=8, obs_mode="grid")                  # NumPy, next-step
     envs = gym.make_vec("nalu_rl/TimedGrid-v0", num_envs=4096, obs_mode="grid", backend="torch", device="cuda")
@@ -24,17 +26,20 @@ BACKENDS = ("numpy", "torch")
 TORCH_ONLY = ("device", "copy", "check_actions")
 
 
-def make_batched(num_envs: int = 1, *, backend: str = "numpy", **kwargs: Any) -> VectorEnv:
+def make_batched(num_envs: int = 1, *, backend: str | None = None, **kwargs: Any) -> VectorEnv:
     """K environments stepped as one batch.
 
     :param num_envs: how many environments the batch holds
-    :param backend: ``"numpy"`` (the default): :class:`TimedGridNumpyVecEnv`, NumPy arrays and next-step autoreset;
-        ``"torch"``: :class:`TimedGridVecEnv`, torch tensors on ``device`` and same-step autoreset
+    :param backend: ``"numpy"``: :class:`TimedGridNumpyVecEnv`, NumPy arrays and next-step autoreset;
+        ``"torch"``: :class:`TimedGridVecEnv`, torch tensors on ``device`` and same-step autoreset; None (the
+        default): ``"torch"`` when a torch-only argument is given, else ``"numpy"``
     :param kwargs: the environment's arguments (``size``, ``obs_mode``, ``autoreset_mode``, ...), and with
         ``backend="torch"`` also ``device``, ``copy`` and ``check_actions``
     """
+    torch_only = [name for name in TORCH_ONLY if name in kwargs]
+    if backend is None:
+        backend = "torch" if torch_only else "numpy"
     if backend == "numpy":
-        torch_only = [name for name in TORCH_ONLY if name in kwargs]
         if torch_only:
             raise TypeError(f"{torch_only[0]} is an argument of the torch twin: pass backend='torch' with it")
         return TimedGridNumpyVecEnv(num_envs, **kwargs)
