@@ -83,7 +83,7 @@ def test_an_eval_beside_a_resume_training_the_same_run_reads_whole_checkpoints(t
                              "0.2", "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         _wait_for(lambda: load_checkpoint(run / "checkpoints" / "latest.pt")["frames"] > 256)
-        for _ in range(3):  # while checkpoints are replaced every 0.2 s
+        for _ in range(2):  # while checkpoints are replaced every 0.2 s
             done = subprocess.run([*CLI, "eval", str(run), "--t", "5", "--episodes", "2"], capture_output=True, text=True,
                                   timeout=120)  # fmt: skip
             assert done.returncode == 0, done.stderr
