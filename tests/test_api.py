@@ -176,3 +176,14 @@ def test_the_package_example_runs(tmp_path, monkeypatch):
     _run_examples([("nalu_rl", nalu_rl.__doc__)], {})
     assert (tmp_path / "runs" / "demo-report" / "report.md").is_file()
     assert (tmp_path / "runs" / "demo" / "lstm_nac-s0" / "extrapolation.json").is_file()
+
+
+def test_numpy_integers_are_integers_and_a_preset_that_is_no_name_is_a_type_error(tmp_path):
+    import numpy as np
+
+    run = nalu_rl.train("lstm", env="fast", frames=np.int64(256), seed=np.int32(1), envs_per_worker=np.int64(8),
+                        overrides={"n_steps": 16}, out=tmp_path / "run", progress=False)  # fmt: skip
+    doc = nalu_rl.evaluate(run, t_values="5-6", episodes=np.int32(2))
+    assert doc["results"][0]["episodes"] == 2 and json.loads((run / "config.json").read_text())["seed"] == 1
+    with pytest.raises(TypeError, match="agent preset must be a name or a path, got 3"):
+        nalu_rl.train(3, env="fast", frames=256, out=tmp_path / "other", progress=False)

@@ -106,7 +106,9 @@ def _prepare_new(request: TrainRequest) -> Plan:
     for key in ("frames", "envs_per_worker"):
         if settings[key] is None:
             raise ValueError(f"{key} is not set: give it or put it in the agent preset's [run] table")
-    check_int("frames", settings["frames"])  # a run trains at least one frame; RunConfig checks the rest
+    for key in ("seed", "frames", "workers", "envs_per_worker"):  # NumPy integers become ints; a run trains >= 1 frame
+        if settings[key] is not None:
+            settings[key] = check_int(key, settings[key])
     config = RunConfig(
         agent=name, core=agent_config.core, agent_config=agent_config.to_dict(), env_preset=env_name,
         env=EnvConfig.from_dict(env_kwargs), version=__version__, eval=EvalSettings(every=_eval_every(request)),
@@ -146,7 +148,7 @@ def _prepare_resume(request: TrainRequest) -> Plan:
     for key in ("frames", "mode", "workers", "envs_per_worker", "device"):
         given = getattr(request, key)
         if given is not None:
-            changes[key] = check_int(key, given) if key == "frames" else given
+            changes[key] = check_int(key, given) if key in ("frames", "workers", "envs_per_worker") else given
     if request.eval_every is not None:
         changes["eval"] = replace(config.eval, every=_eval_every(request))
     config = _checked(runs.with_resume(config.replace(**changes), __version__))

@@ -48,8 +48,7 @@ def evaluate_run(
     """
     run_dir = Path(run_dir)
     t_values = resolve_t_values(t_values, t_min, t_max)
-    check_int("episodes", episodes)
-    check_int("seed", seed)
+    episodes, seed = check_int("episodes", episodes), check_int("seed", seed)  # NumPy integers become ints
     if not run_dir.is_dir():
         raise FileNotFoundError(f"run folder not found: {run_dir}")
     runs.check_own_files(run_dir)  # before the work, not when its results are written

@@ -104,8 +104,7 @@ def _checked(run_dir, instructions, episodes, seed, out, fps, scale, hold) -> tu
     most = LIMITS["gif_episodes"][1]
     if episodes * len(instructions) > most:  # one GIF holds them all
         raise ValueError(f"{episodes} episodes x {len(instructions)} T is more than a GIF holds ({most} episodes)")
-    check_int("seed", seed)
-    check_int("scale", scale, 1, 16)
+    seed, scale = check_int("seed", seed), check_int("scale", scale, 1, 16)
     if isinstance(fps, bool) or not isinstance(fps, numbers.Real) or not 0 < fps < 1000:
         raise ValueError(f"fps must be a number in (0, 1000), got {fps!r}")
     if isinstance(hold, bool) or not isinstance(hold, numbers.Real) or not 0 <= hold < 1000:

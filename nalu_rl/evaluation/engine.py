@@ -70,8 +70,7 @@ def evaluate(
     t_values = [check_int("T", t) for t in t_values]
     if not t_values:
         raise ValueError("t_values must not be empty")
-    check_int("episodes", episodes)
-    check_int("seed", seed)
+    episodes, seed = check_int("episodes", episodes), check_int("seed", seed)  # NumPy integers become ints
     kwargs = dict((getattr(agent, "config", None) or {}).get("env", {}) if env_kwargs is None else env_kwargs)
     kwargs = {k: v for k, v in kwargs.items() if k in rules.KWARGS}
     kwargs["placement"] = "reachable"

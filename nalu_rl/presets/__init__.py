@@ -39,7 +39,9 @@ def is_path(name_or_path: str | Path) -> bool:
 
 
 def resolve(kind: str, name_or_path: str | Path) -> tuple[str, Path]:
-    """Return ``(name, path)`` of a preset given by shipped name or by file path."""
+    """Return ``(name, path)`` of a preset given by shipped name or by file path; TypeError for anything else."""
+    if not isinstance(name_or_path, (str, Path)):
+        raise TypeError(f"{kind[:-1]} preset must be a name or a path, got {name_or_path!r}")
     candidate = Path(name_or_path)
     if is_path(candidate):
         if not candidate.is_file():
