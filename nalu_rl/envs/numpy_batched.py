@@ -32,10 +32,12 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from nalu_rl.envs import interval_rules as irules
 from nalu_rl.envs import rules
 from nalu_rl.envs.batched import TimedGridVecEnv, TorchTwin
+from nalu_rl.envs.interval_batched import IntervalReproVecEnv
 
-__all__ = ["NumpyTwin", "TimedGridNumpyVecEnv"]
+__all__ = ["IntervalReproNumpyVecEnv", "NumpyTwin", "TimedGridNumpyVecEnv"]
 
 
 def _numpy(value: Any) -> Any:
@@ -131,5 +133,41 @@ class TimedGridNumpyVecEnv(NumpyTwin):
     ) -> None:
         self._wrap(TimedGridVecEnv(
             num_envs, size, t_range, obs_mode, time_limit, render_mode, device="cpu", copy=True, placement=placement,
+            reward=reward, timing_penalty=timing_penalty, autoreset_mode=autoreset_mode,
+        ))  # fmt: skip
+
+
+class IntervalReproNumpyVecEnv(NumpyTwin):
+    """K IntervalRepro environments stepped at once on the CPU, NumPy in and out (next-step autoreset by default).
+
+    What ``gym.make_vec("nalu_rl/IntervalRepro-v0", num_envs=K)`` gives; it steps as ``SyncVectorEnv`` over
+    ``IntervalReproEnv`` copies does, with the conventions of the module docstring. Infos hold ``t`` every step and
+    ``success``, ``go_time``, ``interval``, ``target`` where an episode ended; ``reset(options=...)`` takes
+    ``interval``, ``delay`` (an int or one per environment) and ``reset_mask``.
+
+    :param num_envs: how many environments the batch holds
+    :param interval_range: as :class:`~nalu_rl.envs.interval_repro.IntervalReproEnv` takes it; so are ``gain``,
+        ``delay_range``, ``time_limit``, ``reward`` and ``timing_penalty``
+    :param render_mode: None, ``"rgb_array"`` (a (K, 24, 400, 3) array of strips) or ``"ansi"`` (K strings)
+    :param autoreset_mode: ``AutoresetMode.NEXT_STEP`` (or ``"NextStep"``, the default), ``SAME_STEP`` or
+        ``DISABLED``
+    """
+
+    metadata = {**IntervalReproVecEnv.metadata, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        interval_range: tuple[int, int] = irules.INTERVAL_RANGE,
+        gain: float = irules.GAIN,
+        delay_range: tuple[int, int] = irules.DELAY_RANGE,
+        time_limit: int | None = None,
+        render_mode: str | None = None,
+        reward: str = irules.REWARD,
+        timing_penalty: float = irules.TIMING_PENALTY,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    ) -> None:
+        self._wrap(IntervalReproVecEnv(
+            num_envs, interval_range, gain, delay_range, time_limit, render_mode, device="cpu", copy=True,
             reward=reward, timing_penalty=timing_penalty, autoreset_mode=autoreset_mode,
         ))  # fmt: skip
