@@ -106,8 +106,12 @@ def test_intervals_are_drawn_over_the_range_and_seeds_replay():
         env.reset(seed=seed)
         seen.add((env._interval, env._delay))
     assert {i for i, _ in seen} == {3, 4, 5, 6} and {d for _, d in seen} == set(range(5))
-    a, b = make(delay_range=(0, 9)), make(delay_range=(0, 9))
-    assert [play(a, None)[3] for _ in range(1)] == [play(b, None)[3]]
+    a, b = make(interval_range=(1, 1000), delay_range=(0, 9)), make(interval_range=(1, 1000), delay_range=(0, 9))
+    a.reset(seed=5)
+    b.reset(seed=5)
+    assert (a._interval, a._delay) == (b._interval, b._delay)  # a seed replays its episode
+    a.reset(seed=6)
+    assert (a._interval, a._delay) != (b._interval, b._delay)
 
 
 def test_render_modes():
