@@ -176,14 +176,14 @@ ACTIONS = st.lists(st.lists(st.sampled_from([WAIT] * 7 + [GO]), min_size=K, max_
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-def _options(data, kwargs) -> dict | None:
+def _options(data) -> dict | None:
     return data.draw(st.one_of(st.none(), st.fixed_dictionaries({"interval": st.integers(1, 12), "delay": st.integers(0, 4)})))
 
 
 @SETTINGS
 @given(kwargs=KWARGS, seeds=st.lists(st.integers(0, 2**62), min_size=K, max_size=K), actions=ACTIONS, data=st.data())
 def test_the_torch_twin_plays_the_single_envs_episodes(kwargs, seeds, actions, data):
-    options = _options(data, kwargs)
+    options = _options(data)
     singles = [IntervalReproEnv(**kwargs) for _ in seeds]
     vec = IntervalReproVecEnv(num_envs=K, **kwargs)
     batched, _ = vec.reset(seed=seeds, options=options)

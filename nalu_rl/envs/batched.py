@@ -23,6 +23,9 @@ default, as in Gymnasium's ``SyncVectorEnv``) returns fresh tensors.
 Seeding is per environment: ``reset(seed=s)`` seeds environment i with ``s + i`` and
 ``reset(seed=[s0, s1, ...])`` gives each its own seed. An environment seeded ``s`` plays the
 same episodes as ``TimedGridEnv`` reset with ``seed=s``, whatever the batch size or device.
+
+:class:`TorchTwin` holds what does not depend on the rules (seeding, action checks, the autoreset modes, reset masks,
+the infos' masks); the IntervalRepro twin (:mod:`nalu_rl.envs.interval_batched`) is built on it too.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ seeded *s* plays the episodes of ``TimedGridEnv`` reset with ``seed=s + i``, and
 Infos hold ``t`` every step and ``success``, ``arrival_time``, ``instruction`` (with their ``_key`` masks) where an
 episode ended. ``reset(options=...)`` takes what the torch twin takes (``instruction``, ``agent`` and ``target``,
 ``reset_mask``).
+
+:class:`IntervalReproNumpyVecEnv` is the same for ``nalu_rl/IntervalRepro-v0`` (over its torch twin,
+:class:`~nalu_rl.envs.interval_batched.IntervalReproVecEnv`), with that environment's infos and options;
+:class:`NumpyTwin` is what both share.
 """
 
 from __future__ import annotations
