@@ -21,6 +21,10 @@ seeded *s* plays the episodes of ``TimedGridEnv`` reset with ``seed=s + i``, and
 Infos hold ``t`` every step and ``success``, ``arrival_time``, ``instruction`` (with their ``_key`` masks) where an
 episode ended. ``reset(options=...)`` takes what the torch twin takes (``instruction``, ``agent`` and ``target``,
 ``reset_mask``).
+
+:class:`IntervalReproNumpyVecEnv` is the same for ``nalu_rl/IntervalRepro-v0`` (over its torch twin,
+:class:`~nalu_rl.envs.interval_batched.IntervalReproVecEnv`), with that environment's infos and options;
+:class:`NumpyTwin` is what both share.
 """
 
 from __future__ import annotations
@@ -32,10 +36,12 @@ import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, VectorEnv
 
+from nalu_rl.envs import interval_rules as irules
 from nalu_rl.envs import rules
-from nalu_rl.envs.batched import TimedGridVecEnv
+from nalu_rl.envs.batched import TimedGridVecEnv, TorchTwin
+from nalu_rl.envs.interval_batched import IntervalReproVecEnv
 
-__all__ = ["TimedGridNumpyVecEnv"]
+__all__ = ["IntervalReproNumpyVecEnv", "NumpyTwin", "TimedGridNumpyVecEnv"]
 
 
 def _numpy(value: Any) -> Any:
@@ -46,45 +52,23 @@ def _numpy(value: Any) -> Any:
     return value
 
 
-class TimedGridNumpyVecEnv(VectorEnv):
-    """K TimedGrid environments stepped at once on the CPU, NumPy in and out (next-step autoreset by default).
+class NumpyTwin(VectorEnv):
+    """A torch twin stepped on the CPU with NumPy in and out and Gymnasium's same-step infos: what every NumPy twin shares.
 
-    :param num_envs: how many environments the batch holds
-    :param size: grid side N, as :class:`~nalu_rl.envs.timed_grid.TimedGridEnv` takes it; so are ``t_range``,
-        ``obs_mode``, ``time_limit``, ``placement``, ``reward`` and ``timing_penalty``
-    :param render_mode: None, ``"rgb_array"`` (a (K, H, W, 3) array of frames) or ``"ansi"`` (K strings)
-    :param autoreset_mode: ``AutoresetMode.NEXT_STEP`` (or ``"NextStep"``, the default), ``SAME_STEP`` or
-        ``DISABLED``; see the module docstring
+    A NumPy twin builds its torch twin (``device="cpu"``, ``copy=True``) and hands it to :meth:`_wrap`.
     """
 
-    metadata = {**TimedGridVecEnv.metadata, "autoreset_mode": AutoresetMode.NEXT_STEP}
-
-    def __init__(
-        self,
-        num_envs: int = 1,
-        size: int = rules.SIZE,
-        t_range: tuple[int, int] = rules.T_RANGE,
-        obs_mode: str = rules.OBS_MODE,
-        time_limit: int | None = None,
-        render_mode: str | None = None,
-        placement: str = rules.PLACEMENT,
-        reward: str = rules.REWARD,
-        timing_penalty: float = rules.TIMING_PENALTY,
-        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
-    ) -> None:
-        self.torch_env = TimedGridVecEnv(
-            num_envs, size, t_range, obs_mode, time_limit, render_mode, device="cpu", copy=True, placement=placement,
-            reward=reward, timing_penalty=timing_penalty, autoreset_mode=autoreset_mode,
-        )  # fmt: skip
-        self.autoreset_mode = self.torch_env.autoreset_mode
+    def _wrap(self, torch_env: TorchTwin) -> None:
+        self.torch_env = torch_env
+        self.autoreset_mode = torch_env.autoreset_mode
         self.metadata = {**self.metadata, "autoreset_mode": self.autoreset_mode}
-        self.num_envs = self.torch_env.num_envs
-        self.cfg = self.torch_env.cfg
-        self.render_mode = self.torch_env.render_mode
-        self.single_observation_space = self.torch_env.single_observation_space
-        self.observation_space = self.torch_env.observation_space
-        self.single_action_space = self.torch_env.single_action_space
-        self.action_space = self.torch_env.action_space
+        self.num_envs = torch_env.num_envs
+        self.cfg = torch_env.cfg
+        self.render_mode = torch_env.render_mode
+        self.single_observation_space = torch_env.single_observation_space
+        self.observation_space = torch_env.observation_space
+        self.single_action_space = torch_env.single_action_space
+        self.action_space = torch_env.action_space
 
     def reset(self, *, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None):
         obs, infos = self.torch_env.reset(seed=seed, options=options)
@@ -123,3 +107,71 @@ class TimedGridNumpyVecEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         self.torch_env.close()
+
+
+class TimedGridNumpyVecEnv(NumpyTwin):
+    """K TimedGrid environments stepped at once on the CPU, NumPy in and out (next-step autoreset by default).
+
+    :param num_envs: how many environments the batch holds
+    :param size: grid side N, as :class:`~nalu_rl.envs.timed_grid.TimedGridEnv` takes it; so are ``t_range``,
+        ``obs_mode``, ``time_limit``, ``placement``, ``reward`` and ``timing_penalty``
+    :param render_mode: None, ``"rgb_array"`` (a (K, H, W, 3) array of frames) or ``"ansi"`` (K strings)
+    :param autoreset_mode: ``AutoresetMode.NEXT_STEP`` (or ``"NextStep"``, the default), ``SAME_STEP`` or
+        ``DISABLED``; see the module docstring
+    """
+
+    metadata = {**TimedGridVecEnv.metadata, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        size: int = rules.SIZE,
+        t_range: tuple[int, int] = rules.T_RANGE,
+        obs_mode: str = rules.OBS_MODE,
+        time_limit: int | None = None,
+        render_mode: str | None = None,
+        placement: str = rules.PLACEMENT,
+        reward: str = rules.REWARD,
+        timing_penalty: float = rules.TIMING_PENALTY,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    ) -> None:
+        self._wrap(TimedGridVecEnv(
+            num_envs, size, t_range, obs_mode, time_limit, render_mode, device="cpu", copy=True, placement=placement,
+            reward=reward, timing_penalty=timing_penalty, autoreset_mode=autoreset_mode,
+        ))  # fmt: skip
+
+
+class IntervalReproNumpyVecEnv(NumpyTwin):
+    """K IntervalRepro environments stepped at once on the CPU, NumPy in and out (next-step autoreset by default).
+
+    What ``gym.make_vec("nalu_rl/IntervalRepro-v0", num_envs=K)`` gives; it steps as ``SyncVectorEnv`` over
+    ``IntervalReproEnv`` copies does, with the conventions of the module docstring. Infos hold ``t`` every step and
+    ``success``, ``go_time``, ``interval``, ``target`` where an episode ended; ``reset(options=...)`` takes
+    ``interval``, ``delay`` (an int or one per environment) and ``reset_mask``.
+
+    :param num_envs: how many environments the batch holds
+    :param interval_range: as :class:`~nalu_rl.envs.interval_repro.IntervalReproEnv` takes it; so are ``gain``,
+        ``delay_range``, ``time_limit``, ``reward`` and ``timing_penalty``
+    :param render_mode: None, ``"rgb_array"`` (a (K, 24, 400, 3) array of strips) or ``"ansi"`` (K strings)
+    :param autoreset_mode: ``AutoresetMode.NEXT_STEP`` (or ``"NextStep"``, the default), ``SAME_STEP`` or
+        ``DISABLED``
+    """
+
+    metadata = {**IntervalReproVecEnv.metadata, "autoreset_mode": AutoresetMode.NEXT_STEP}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        interval_range: tuple[int, int] = irules.INTERVAL_RANGE,
+        gain: float = irules.GAIN,
+        delay_range: tuple[int, int] = irules.DELAY_RANGE,
+        time_limit: int | None = None,
+        render_mode: str | None = None,
+        reward: str = irules.REWARD,
+        timing_penalty: float = irules.TIMING_PENALTY,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+    ) -> None:
+        self._wrap(IntervalReproVecEnv(
+            num_envs, interval_range, gain, delay_range, time_limit, render_mode, device="cpu", copy=True,
+            reward=reward, timing_penalty=timing_penalty, autoreset_mode=autoreset_mode,
+        ))  # fmt: skip

@@ -1,4 +1,5 @@
-"""Human-facing pictures of a TimedGrid state: an upscaled RGB frame, a text grid, a window."""
+"""Human-facing pictures of a TimedGrid state (an upscaled RGB frame, a text grid, a window) and of an IntervalRepro
+episode (a timeline strip, a line of text)."""
 
 from __future__ import annotations
 
@@ -50,6 +51,55 @@ def ansi(state: State) -> str:
             line.append("*" if here == state.agent == state.target else "A" if here == state.agent else "X" if here == state.target else ".")
         rows.append(" ".join(line))
     return f"t={state.t} T={state.instruction}\n" + "\n".join(rows) + "\n" + ANSI_KEY + "\n"
+
+
+class IntervalState(NamedTuple):
+    t: int
+    delay: int  # the clock of "ready"
+    interval: int
+    target: int  # steps from "set" to the "go" on time
+    limit: int  # the clock at which an episode without "go" is truncated
+    go: int  # the clock of "go", -1 before it
+
+
+STRIP_WIDTH = 400  # pixels: one IntervalRepro episode, however long, fits this strip
+STRIP_HEIGHT = 24
+READY_COLOR = (0, 160, 255)
+SET_COLOR = (255, 200, 0)
+GO_COLOR = (255, 255, 255)
+ELAPSED_COLOR = (80, 80, 80)
+FUTURE_COLOR = (24, 24, 24)
+
+
+def interval_strip(state: IntervalState) -> np.ndarray:
+    """An IntervalRepro episode as a (24, 400, 3) uint8 timeline from t = 0 to the limit, whatever their lengths.
+
+    Gray: the steps elapsed; blue: "ready"; yellow: "set"; a red mark: the clock of the "go" on time; white: the
+    agent's "go". Time runs left to right, each column showing the step it falls on.
+    """
+    steps = max(state.limit, state.t, state.delay + state.interval + state.target) + 1
+    clock = np.arange(STRIP_WIDTH) * steps // STRIP_WIDTH  # the step each column shows
+    row = np.zeros((STRIP_WIDTH, 3), dtype=np.uint8)
+    row[:] = FUTURE_COLOR
+    row[clock <= state.t] = ELAPSED_COLOR
+    row[clock == state.delay] = READY_COLOR
+    row[clock == state.delay + state.interval] = SET_COLOR
+    if state.go >= 0:
+        row[clock == state.go] = GO_COLOR
+    frame = np.repeat(row[None], STRIP_HEIGHT, axis=0)
+    on_time = clock == state.delay + state.interval + state.target
+    frame[: STRIP_HEIGHT // 4, on_time] = rules.TARGET_COLOR
+    return frame
+
+
+INTERVAL_KEY = "R ready, S set, G go, . a step; success: go exactly target steps after set"
+
+
+def interval_ansi(state: IntervalState) -> str:
+    """The steps so far as one line of text (``R`` ready, ``S`` set, ``G`` go), with t, I and the target above."""
+    marks = {state.delay: "R", state.delay + state.interval: "S", state.go: "G"}
+    line = "".join(marks.get(t, ".") for t in range(state.t + 1))
+    return f"t={state.t} I={state.interval} target={state.target} after set\n{line}\n{INTERVAL_KEY}\n"
 
 
 # matplotlib's backends that draw into files or memory, never a window.

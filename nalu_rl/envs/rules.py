@@ -95,33 +95,19 @@ class Config:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)) or not 2 <= size <= MAX_SIZE:
             raise ValueError(f"size must be an integer in [2, {MAX_SIZE}], got {size!r}")
         size = int(size)
-        try:
-            lo, hi = (int(v) for v in t_range)
-            ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in t_range)
-        except (TypeError, ValueError):
-            ok = False
-        if not ok or not 1 <= lo <= hi <= MAX_INSTRUCTION:
-            raise ValueError(f"t_range must be two integers (lo, hi) with 1 <= lo <= hi <= {MAX_INSTRUCTION}, got {t_range!r}")
+        lo, hi = check_range("t_range", t_range, 1, MAX_INSTRUCTION)
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {OBS_MODES}, got {obs_mode!r}")
         if obs_mode == "pixels" and size > IMAGE_SIZE:
             raise ValueError(f"size must be <= {IMAGE_SIZE} in 'pixels' mode (one pixel per cell at least), got {size}")
-        if time_limit is not None and (
-            isinstance(time_limit, bool) or not isinstance(time_limit, (int, np.integer)) or time_limit < 1
-        ):
-            raise ValueError(f"time_limit must be None or an integer >= 1, got {time_limit!r}")
+        check_time_limit(time_limit)
         if placement not in PLACEMENTS:
             raise ValueError(f"placement must be one of {PLACEMENTS}, got {placement!r}")
         if reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {reward!r}")
-        if (
-            isinstance(timing_penalty, bool)
-            or not isinstance(timing_penalty, (int, float, np.integer, np.floating))
-            or not 0 < timing_penalty < float("inf")
-        ):
-            raise ValueError(f"timing_penalty must be a finite number > 0, got {timing_penalty!r}")
+        timing_penalty = check_positive("timing_penalty", timing_penalty)
         limit = None if time_limit is None else int(time_limit)
-        return cls(size, (lo, hi), obs_mode, limit, placement, reward, float(timing_penalty))
+        return cls(size, (lo, hi), obs_mode, limit, placement, reward, timing_penalty)
 
     @classmethod
     def from_dict(cls, table: dict[str, Any]) -> Config:
@@ -141,6 +127,39 @@ class Config:
 
 
 KWARGS = tuple(f.name for f in fields(Config))
+
+
+def check_range(name: str, value: Any, lo: int, hi: int) -> tuple[int, int]:
+    """An inclusive range argument (``t_range``, ...) as ``(a, b)``: two integers with lo <= a <= b <= hi; ValueError naming it."""
+    try:
+        a, b = (int(v) for v in value)
+        ok = all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok or not lo <= a <= b <= hi:
+        raise ValueError(f"{name} must be two integers (lo, hi) with {lo} <= lo <= hi <= {hi}, got {value!r}")
+    return a, b
+
+
+def check_time_limit(time_limit: Any) -> None:
+    """Refuse a ``time_limit`` that is neither None nor an integer >= 1 (ValueError naming it)."""
+    if time_limit is not None and (
+        isinstance(time_limit, bool) or not isinstance(time_limit, (int, np.integer)) or time_limit < 1
+    ):
+        raise ValueError(f"time_limit must be None or an integer >= 1, got {time_limit!r}")
+
+
+def check_positive(name: str, value: Any, hi: float = float("inf")) -> float:
+    """A real-number argument (``timing_penalty``, ...) as a float: finite, > 0 and <= ``hi``; ValueError naming it."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not 0 < value < float("inf")
+        or value > hi
+    ):
+        bound = "a finite number > 0" if hi == float("inf") else f"a number in (0, {hi:g}]"
+        raise ValueError(f"{name} must be {bound}, got {value!r}")
+    return float(value)
 
 
 def check_render_mode(render_mode: Any, allowed: Sequence[str]) -> str | None:
@@ -185,19 +204,19 @@ def check_can_step(started: bool, ended: bool) -> None:
         raise RuntimeError("step() called on a finished episode; call reset() first")
 
 
-def is_action(action: Any) -> bool:
-    """Whether ``action`` is one action (what ``Discrete(NUM_ACTIONS).contains`` takes, bools excepted)."""
+def is_action(action: Any, num_actions: int = NUM_ACTIONS) -> bool:
+    """Whether ``action`` is one action (what ``Discrete(num_actions).contains`` takes, bools excepted)."""
     if isinstance(action, (bool, np.bool_)):  # Discrete.contains takes True as 1; a bool is no move
         return False
     if isinstance(action, np.ndarray):
-        return action.shape == () and np.issubdtype(action.dtype, np.integer) and 0 <= action < NUM_ACTIONS
-    return isinstance(action, (int, np.integer)) and 0 <= action < NUM_ACTIONS
+        return action.shape == () and np.issubdtype(action.dtype, np.integer) and 0 <= action < num_actions
+    return isinstance(action, (int, np.integer)) and 0 <= action < num_actions
 
 
-def check_action(action: Any) -> int:
+def check_action(action: Any, num_actions: int = NUM_ACTIONS) -> int:
     """One action as an int; ValueError naming ``action`` otherwise."""
-    if not is_action(action):
-        raise ValueError(f"action must be an integer in [0, {NUM_ACTIONS - 1}], got {action!r}")
+    if not is_action(action, num_actions):
+        raise ValueError(f"action must be an integer in [0, {num_actions - 1}], got {action!r}")
     return int(action)
 
 
