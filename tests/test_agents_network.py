@@ -134,7 +134,7 @@ def test_pixel_encoder_is_chosen_by_the_config():
 
 def test_registry_has_the_required_cores():
     assert {"lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru"} <= set(CORES)
-    with pytest.raises(ValueError, match="core must be one of"):
+    with pytest.raises(ValueError, match="unknown core 'transformer'; choose from gru, lstm, "):
         AgentConfig(core="transformer")
 
 

@@ -125,5 +125,5 @@ def test_a_display_table_of_the_wrong_shape_is_refused_naming_the_preset(tmp_pat
 
     path = tmp_path / "odd.toml"
     path.write_text('core = "lstm"\n\n[display]\nlabel = "Odd"\ncolour = "red"\n')
-    with pytest.raises(PresetError, match=r"agent preset 'odd': \[display\] takes label and color"):
+    with pytest.raises(PresetError, match=r"agent preset 'odd': \[display\] takes label, color, baseline"):
         load_preset(str(path))

@@ -1,7 +1,7 @@
 """Agent hyper-parameters: the ``agents/*.toml`` presets, validated and resolved.
 
-A preset holds the hyper-parameters at its top level, those that differ for pixel observations
-in its ``[pixels]`` table and for asynchronous workers in its ``[async]`` table, and the defaults of
+A preset holds the hyper-parameters at its top level (and, for a core of one's own, the ``core_module`` that
+registers it), those that differ for pixel observations in its ``[pixels]`` table and for asynchronous workers in its ``[async]`` table, and the defaults of
 a run (environment, frames, mode, workers, envs per worker) in its ``[run]`` table; command-line
 flags and ``overrides`` win over all of them.
 """
@@ -9,7 +9,9 @@ flags and ``overrides`` win over all of them.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,10 +69,12 @@ class AgentConfig:
     time_left_cap: int = 0  # lstm_countdown: the LSTM reads at most this many steps left (0: no cap)
 
     def __post_init__(self) -> None:
-        from nalu_rl.agents.cores import CORES
+        from nalu_rl.agents.cores import CORES, core_class
 
-        if self.core not in CORES:
-            raise ValueError(f"core must be one of {', '.join(sorted(CORES))}, got {self.core!r}")
+        try:
+            core = core_class(self.core)
+        except ValueError as err:
+            raise ValueError(f"core: {err}") from None
         for name, hi in SIZE_LIMITS.items():
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= hi:
@@ -80,16 +84,16 @@ class AgentConfig:
             inside = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
             if not (inside and (lo < value if lo_open else lo <= value) and value <= hi):
                 raise ValueError(f"{name} must be a finite number in {'(' if lo_open else '['}{lo:g}, {hi:g}], got {value!r}")
-        if self.count_coef > 0 and not CORES[self.core].counts:
+        if self.count_coef > 0 and not core.counts:
             counting = sorted(name for name, core in CORES.items() if core.counts)
             raise ValueError(f"count_coef needs a core with a clock ({', '.join(counting)}), got {self.core!r}")
         if not isinstance(self.unit_to_heads, bool):
             raise ValueError(f"unit_to_heads must be true or false, got {self.unit_to_heads!r}")
-        if self.unit_to_heads and not CORES[self.core].has_unit:
+        if self.unit_to_heads and not core.has_unit:
             with_unit = sorted(name for name, core in CORES.items() if core.has_unit)
             raise ValueError(f"unit_to_heads needs a core with an arithmetic unit ({', '.join(with_unit)}), got {self.core!r}")
         check_int("time_left_cap", self.time_left_cap, 0)  # 0: no cap
-        if self.time_left_cap and not CORES[self.core].reads_time_left:
+        if self.time_left_cap and not core.reads_time_left:
             reading = sorted(name for name, core in CORES.items() if core.reads_time_left)
             raise ValueError(f"time_left_cap needs a core that reads the time left ({', '.join(reading)}), got {self.core!r}")
         if self.optimizer not in OPTIMIZERS:
@@ -152,6 +156,7 @@ def load_preset(
 
     name, table = presets.load("agents", name_or_path)
     table = dict(table)
+    _import_core_module(name_or_path, name, table.pop("core_module", None))
     _display(name, table.pop("display", {}))
     run = dict(table.pop("run", {}))
     conditional = {key: dict(table.pop(key, {})) for key in ("pixels", "async")}
@@ -183,17 +188,52 @@ def load_preset(
     return name, config, run
 
 
+def prepare_preset(name_or_path: str) -> None:
+    """Make the core an agent preset names available in this process: import its ``core_module``, if it has one.
+
+    What a sweep's worker process does before it resumes or evaluates a run of a preset given by path.
+    """
+    name, table = presets.load("agents", name_or_path)
+    _import_core_module(name_or_path, name, table.get("core_module"))
+
+
+def _import_core_module(name_or_path: str, name: str, module: Any) -> None:
+    """Import the module a preset's top-level ``core_module`` names, from the preset's own folder, so that it registers
+    its core (:func:`nalu_rl.agents.register_core`) before the preset's ``core`` is looked up.
+
+    Importing a module named in a preset that the user hands to a command (``--agent mine.toml``) is the user's own
+    choice, as ``python -m mine`` is. A run folder never causes this: its config.json holds the preset's name and
+    display, not its path nor its module, so loading a run finds only cores registered by code already running or
+    by installed packages (the ``nalu_rl.cores`` entry points).
+    """
+    if module is None:
+        return
+    if not isinstance(module, str) or not all(part.isidentifier() for part in module.split(".")):
+        raise presets.PresetError(f"agent preset {name!r}: core_module must be a module name such as 'my_core', got {module!r}")
+    # The preset's folder goes last on sys.path: an installed module is never shadowed, and processes spawned later
+    # (async workers, a sweep's pool) inherit the path and can unpickle the core's class.
+    folder = str(presets.resolve("agents", name_or_path)[1].parent.resolve())
+    if folder not in sys.path:
+        sys.path.append(folder)
+    try:
+        importlib.import_module(module)
+    except ImportError as err:
+        raise presets.PresetError(f"agent preset {name!r}: core_module {module!r} does not import from {folder} or the "
+                                  f"installed packages: {err}") from None
+
+
 def preset_display(name_or_path: str) -> runs.Display:
-    """How figures name and colour an agent preset: its ``[display]`` table (``label``, ``color``), else its name."""
+    """How reports name, colour and compare an agent preset: its ``[display]`` table (``label``, ``color``,
+    ``baseline``), else its name."""
     name, table = presets.load("agents", name_or_path)
     return _display(name, table.get("display", {}))
 
 
 def _display(name: str, table: Any) -> runs.Display:
-    allowed = {"label": str, "color": str}
-    if not isinstance(table, dict) or set(table) - set(allowed) or not all(isinstance(v, str) for v in table.values()):
-        raise presets.PresetError(f"agent preset {name!r}: [display] takes label and color, both text; got {table!r}")
-    return runs.Display(label=table.get("label", name), color=table.get("color"))
+    try:
+        return runs.Display.from_table(name, table)
+    except ValueError as err:
+        raise presets.PresetError(f"agent preset {name!r}: {err}") from None
 
 
 def parse_override(text: str) -> tuple[str, Any]:

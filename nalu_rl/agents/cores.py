@@ -5,12 +5,26 @@ where ``x`` is the encoded observation (B, input_size) and ``instruction`` the s
 Each core decides where T goes. The recurrent state is one (B, state_size) tensor, so callers
 reset, store and index it without knowing the core: zeros is the initial state of every core.
 :class:`Core` declares everything the learner may call, the clock of the counting cores included.
+
+Cores from outside this package join the registry in one of two ways:
+
+* :func:`register_core` (``nalu_rl.agents.register_core``), called by the code that defines the
+  core: a notebook, a test, or the module a preset names in ``core_module``
+  (:func:`nalu_rl.agents.config.import_core_module`);
+* an entry point of an installed package in the group ``nalu_rl.cores``, ``name = "module:Class"``,
+  loaded the first time a core of that name is asked for (as the run kinds are, runs/kinds.py)::
+
+      [project.entry-points."nalu_rl.cores"]
+      leaky_gru = "my_cores:LeakyGRUCore"
 """
 
 from __future__ import annotations
 
 import abc
+import inspect
+import re
 from collections.abc import Callable
+from importlib.metadata import entry_points
 
 import torch
 from torch import nn
@@ -18,26 +32,64 @@ from torch.nn import functional as F
 
 from nalu_rl.nn import get_unit
 
+CORES_GROUP = "nalu_rl.cores"
 CORES: dict[str, type[Core]] = {}
+# A core's name is written into config.json and run folder names, and typed on command lines
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+
+
+def register_core(name: str, cls: type[Core]) -> type[Core]:
+    """Add the :class:`Core` subclass ``cls`` to the registry under ``name``, so presets may say ``core = name``.
+
+    Registering the same class twice under one name is allowed (a module imported again); anything else
+    that takes a name already registered is refused, so a run never silently trains another core.
+
+    :param name: the name presets and ``config.json`` use: letters, digits, ``_``, ``.`` and ``-``.
+    :param cls: a subclass of :class:`Core` built as ``cls(input_size=, hidden_size=, unit_size=)``.
+    :return: ``cls``, so that it can also be used as a class decorator through :func:`register`.
+    :raises ValueError: for a malformed name, a ``cls`` that is not a ``Core`` subclass, or a name already taken.
+    """
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
+        raise ValueError(f"name must be letters, digits, '_', '.' or '-' (not starting with the last three), got {name!r}")
+    if not (isinstance(cls, type) and issubclass(cls, Core)) or inspect.isabstract(cls):
+        raise ValueError(f"cls must be a subclass of nalu_rl.agents.cores.Core with a forward, got {cls!r}")
+    if name in CORES and CORES[name] is not cls:
+        taken = CORES[name]
+        raise ValueError(f"a core named {name!r} is already registered ({taken.__module__}.{taken.__qualname__}); choose another name")
+    CORES[name] = cls
+    return cls
 
 
 def register(name: str) -> Callable[[type[Core]], type[Core]]:
-    """Class decorator adding a core under ``name``; refuses to shadow an existing one."""
+    """Class decorator adding a core under ``name``: :func:`register_core` for the class it decorates."""
+    return lambda cls: register_core(name, cls)
 
-    def add(cls: type[Core]) -> type[Core]:
-        if name in CORES and CORES[name] is not cls:
-            raise ValueError(f"a core named {name!r} is already registered ({CORES[name].__name__})")
-        CORES[name] = cls
-        return cls
 
-    return add
+def core_class(name: str) -> type[Core]:
+    """The core registered under ``name``, looking in the ``nalu_rl.cores`` entry points for one not registered yet.
+
+    :raises ValueError: naming the cores known when there is none of that name.
+    """
+    if not isinstance(name, str):
+        raise ValueError(f"a core is named by text, got {name!r}")
+    if name not in CORES:
+        # An installed package's core: importing it is what installing the package asked for. This is the only import a
+        # name read from a run folder's config.json can cause, and only of code already installed.
+        for point in entry_points(group=CORES_GROUP, name=name):
+            try:
+                cls = point.load()
+            except (ImportError, AttributeError) as err:
+                raise ValueError(f"the {CORES_GROUP} entry point {name} = {point.value!r} does not load: {err}") from err
+            register_core(point.name, cls)
+    if name not in CORES:
+        known = sorted({*CORES, *(point.name for point in entry_points(group=CORES_GROUP))})
+        raise ValueError(f"unknown core {name!r}; choose from {', '.join(known)} or register one (docs/GUIDE.md, \"Bring your own core\")")
+    return CORES[name]
 
 
 def build_core(name: str, input_size: int, hidden_size: int, unit_size: int) -> Core:
     """The core registered under ``name`` for encodings of ``input_size``; ValueError naming the choices otherwise."""
-    if name not in CORES:
-        raise ValueError(f"unknown core {name!r}; choose from {', '.join(sorted(CORES))}")
-    return CORES[name](input_size=input_size, hidden_size=hidden_size, unit_size=unit_size)
+    return core_class(name)(input_size=input_size, hidden_size=hidden_size, unit_size=unit_size)
 
 
 def lstm_cell(input_size: int, hidden_size: int) -> nn.LSTMCell:

@@ -61,6 +61,11 @@ class PresetAgent(RunKind):
 
         return load_preset_agent(run_dir, device, checkpoint)
 
+    def prepare(self, agent: str) -> None:
+        from nalu_rl.agents.config import prepare_preset
+
+        prepare_preset(agent)
+
     def display(self, agent: str) -> Display:
         from nalu_rl.agents.config import preset_display
 

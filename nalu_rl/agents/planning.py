@@ -10,7 +10,7 @@ import torch
 
 from nalu_rl import runs
 from nalu_rl.agents.checkpoint import check_fits, check_resumable, load_checkpoint
-from nalu_rl.agents.config import AgentConfig, agent_config_of, load_preset
+from nalu_rl.agents.config import AgentConfig, agent_config_of, load_preset, preset_display
 from nalu_rl.agents.errors import RunExists
 from nalu_rl.agents.network import ActorCritic
 from nalu_rl.common.checks import check_int
@@ -112,7 +112,7 @@ def _prepare_new(request: TrainRequest) -> Plan:
     config = RunConfig(
         agent=name, core=agent_config.core, agent_config=agent_config.to_dict(), env_preset=env_name,
         env=EnvConfig.from_dict(env_kwargs), version=__version__, eval=EvalSettings(every=_eval_every(request)),
-        **{k: v for k, v in settings.items() if v is not None},
+        display=preset_display(request.agent).to_table(), **{k: v for k, v in settings.items() if v is not None},
     )  # fmt: skip
     config = _checked(runs.with_provenance(config))
     run_dir = Path(request.run_dir) if request.run_dir is not None else runs.DEFAULT_RUN_ROOT / f"{name}-{env_name}-s{config.seed}"

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import is_color_like
 from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
@@ -28,15 +29,14 @@ LOG_ABOVE = 60  # evaluated T beyond this (or with gaps) put T on a log axis
 _HORIZON_STYLES = dict(zip(HORIZON_LEVELS, ("-", ":")))
 
 
-def color(agent: str, index: int = 0) -> str:
-    """The agent's colour from its preset's ``[display]`` table, else a spare one by its place in the figure."""
-    return runs.display_of(agent).color or _SPARE[index % len(_SPARE)]
+def color(display: runs.Display, index: int = 0) -> str:
+    """An agent's colour from its ``[display]`` table, else (none, or none Matplotlib knows) a spare one by its place."""
+    return display.color if display.color and is_color_like(display.color) else _SPARE[index % len(_SPARE)]
 
 
-def label(agent: str) -> str:
-    """The agent as a legend names it: its preset's label, with the name a command line takes."""
-    text = runs.display_of(agent).label
-    return agent if text == agent else f"{text} [{agent}]"
+def label(agent: str, display: runs.Display) -> str:
+    """The agent as a legend names it: its display's label, with the name a command line takes."""
+    return agent if display.label == agent else f"{display.label} [{agent}]"
 
 
 def _shade_training(ax, train_range: Sequence[int]) -> None:
@@ -102,7 +102,7 @@ def run_figure(doc: dict[str, Any], title: str | None = None) -> Figure:
     lo = np.array([r["success_ci95"][0] for r in results])
     hi = np.array([r["success_ci95"][1] for r in results])
     agent = str(doc.get("agent"))
-    c = color(agent)
+    c = color(runs.display_of(agent))
     log = log_t(t)
     fig = Figure(figsize=(18, 4.4), layout="constrained")
     ax0, ax1, ax2 = fig.subplots(1, 3)
@@ -199,15 +199,15 @@ def draw_reward(ax, groups, train_range, legend: bool = True) -> bool:
         if np.all(np.isnan(g["reward_mean"])):
             continue
         drawn = True
-        c = color(agent, i)
+        c = color(g["display"], i)
         n = g["seeds"]
         if n >= 2:
             ax.fill_between(g["T"], g["reward_lo"], g["reward_hi"], color=c, alpha=0.2, lw=0)
             _seed_lines(ax, g, "paper_reward", c)
-        ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{label(agent)} (mean of {n} seed{'s' * (n != 1)})")
+        ax.plot(g["T"], g["reward_mean"], "o-", ms=3, color=c, label=f"{label(agent, g['display'])} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, points) in enumerate(paper.FIGURE5.items()):
         t, r = zip(*sorted(points.items()))
-        ax.plot(t, r, "x--", color=color(agent, i), ms=7, mew=2, lw=0.8, alpha=0.8,
+        ax.plot(t, r, "x--", color=color(runs.display_of(agent), i), ms=7, mew=2, lw=0.8, alpha=0.8,
                 label=f"paper Fig. 5, read off: {paper.FIGURE5_LABELS[agent]}")  # fmt: skip
     ax.axhline(REWARD_HORIZON_LEVEL, color="0.4", lw=0.8, ls="--", label=f"reward {REWARD_HORIZON_LEVEL} (the paper's horizon)")
     ax.axhline(0.0, color="0.6", lw=0.6)
@@ -238,14 +238,14 @@ def _t_all(groups) -> np.ndarray:
 def draw_success(ax, groups, train_range, legend: bool = True) -> None:
     _shade_training(ax, train_range)
     for i, (agent, g) in enumerate(groups.items()):
-        c = color(agent, i)
+        c = color(g["display"], i)
         if g["seeds"] >= 2:
             ax.fill_between(g["T"], g["lo"], g["hi"], color=c, alpha=0.2, lw=0)
             _seed_lines(ax, g, "success_rate", c)
         n = g["seeds"]
-        ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{label(agent)} (mean of {n} seed{'s' * (n != 1)})")
+        ax.plot(g["T"], g["mean"], "o-", ms=3, color=c, label=f"{label(agent, g['display'])} (mean of {n} seed{'s' * (n != 1)})")
     for i, (agent, h) in enumerate(PAPER_HORIZONS.items()):
-        ax.axvline(h, color=color(agent, i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
+        ax.axvline(h, color=color(runs.display_of(agent), i), ls=":", lw=1.5, label=f"paper: {agent} ≈ {h}")
     _thresholds(ax)
     t = _t_all(groups)
     _success_axes(ax, t, log_t(t))
@@ -259,10 +259,10 @@ def draw_arrival(ax, groups, train_range, legend: bool = True) -> None:
     t = _t_all(groups)
     _arrival_axes(ax, t, log_t(t))
     for i, (agent, g) in enumerate(groups.items()):
-        c = color(agent, i)
+        c = color(g["display"], i)
         if g["seeds"] >= 2:
             ax.fill_between(g["T"], g["arrival_min"], g["arrival_max"], color=c, alpha=0.2, lw=0)
-        ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=label(agent))
+        ax.plot(g["T"], g["arrival_mean"], "o-", ms=3, color=c, label=label(agent, g["display"]))
     if legend:
         _legend(ax)
     ax.set_title("does it count? mean arrival time vs instructed T (band: seed range)", fontsize=10)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import statistics
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ import numpy as np
 
 from nalu_rl import runs
 from nalu_rl.analysis import paper, report_tables, training_curves
+from nalu_rl.analysis.display import ordered, preset_displays, run_display
 from nalu_rl.analysis.results import read_result
 from nalu_rl.analysis.stats import per_task_mean_ci, seed_aggregates
 from nalu_rl.analysis.t_values import resolve_t_values
@@ -59,7 +60,6 @@ COMBINED_FIGURE = "report.png"  # not extrapolation.png: a run folder has its ow
 TENSORBOARD_DIR = runs.TENSORBOARD_DIR  # the report folder's events, named as a run folder's
 REWARD_FIGURE = "reward_vs_T.png"
 REPORT_LOCK_FILE = ".nalu-rl.report.lock"  # its own: a report may write into a sweep folder while the sweep runs
-AGENT_ORDER = ("lstm", "lstm_nac", "lstm_nac_input", "lstm_nac_acc", "lstm_nau", "gru", "lstm_clock", "lstm_countdown")
 
 
 class ReportError(ValueError):
@@ -92,18 +92,15 @@ def group_name(doc: dict[str, Any]) -> str:
     return str(doc["agent"]) + (" [sampled]" if doc.get("policy") == "sampled" else "")
 
 
-def _agent_sort_key(name: str) -> tuple:
-    base = name.split(" ")[0]
-    return (AGENT_ORDER.index(base) if base in AGENT_ORDER else len(AGENT_ORDER), name)
-
-
-def aggregate(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per agent: the T values all its runs share, success mean and 95% band, arrival time mean/min/max, horizons."""
+def aggregate(docs: Sequence[dict[str, Any]], displays: Mapping[str, runs.Display] | None = None) -> dict[str, dict[str, Any]]:
+    """Per agent: the T values all its runs share, success mean and 95% band, arrival time mean/min/max, horizons,
+    and its ``display`` (from ``displays`` by group name, else its preset's), in the report's order (display.ordered)."""
     by_agent: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
         by_agent.setdefault(group_name(doc), []).append(doc)
+    displays = {**preset_displays(name for name in by_agent if name not in (displays or {})), **(displays or {})}
     groups = {}
-    for name in sorted(by_agent, key=_agent_sort_key):
+    for name in ordered({name: displays[name] for name in by_agent}):
         runs = sorted(by_agent[name], key=lambda d: (d.get("seed") is None, d.get("seed")))
         common = sorted(set.intersection(*({r["T"] for r in d["results"]} for d in runs)))
         if not common:
@@ -132,6 +129,7 @@ def aggregate(docs: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             arrival_min, arrival_max = np.nanmin(arrival, 0), np.nanmax(arrival, 0)
         groups[name] = {
             "agent": runs[0]["agent"],
+            "display": displays[name],
             "policy": runs[0].get("policy", "greedy"),
             "T": np.array(common, dtype=float),
             "mean": mean,
@@ -276,7 +274,10 @@ def _write_report(
         found = _select_t(found, set(resolve_t_values(t_values)), root)
     docs = [doc for _, doc in found]
     train_range = _train_range(docs)
-    groups = aggregate(docs)
+    displays: dict[str, runs.Display] = {}
+    for path, doc in found:  # a group's display: what its first run recorded (display.run_display)
+        displays.setdefault(group_name(doc), run_display(str(doc["agent"]), path))
+    groups = aggregate(docs, displays)
     summary = summarize(groups, train_range)
     names = {id(doc): str(path.relative_to(root)) if path != root else "." for path, doc in found}
     for name, g in groups.items():
@@ -285,7 +286,7 @@ def _write_report(
     summary["checkpoints"] = _scored(docs)
     summary["warnings"] = left_out + provenance_warnings([path for path, _ in found])
     by_agent = training_curves.collect([(group_name(doc), doc.get("seed"), path) for path, doc in found])
-    training = training_curves.summarize(by_agent) if by_agent else {}
+    training = training_curves.summarize(by_agent, displays) if by_agent else {}
     summary["training"] = training
     heading = f"# {title}\n\n" if title else "# Timing extrapolation report\n\n"
     notes = "".join(f"> **Warning:** {w}\n\n" for w in summary["warnings"])
@@ -320,9 +321,9 @@ def _write_report(
     if training:
         files["training_curves"] = out / training_curves.CURVES_FIGURE
         files["training_csv"] = out / training_curves.CURVES_CSV
-        figures["training_curves"] = training_curves.figure(by_agent, training, title=title)
+        figures["training_curves"] = training_curves.figure(by_agent, training, title=title, displays=displays)
         files["figure5"] = out / training_curves.FIGURE5
-        figures["figure5"] = training_curves.figure5(by_agent, _figure5_title(by_agent, found))
+        figures["figure5"] = training_curves.figure5(by_agent, _figure5_title(by_agent, found), displays)
         training_curves.write_csv(files["training_csv"], by_agent)
     for key, fig in figures.items():
         plots.save(fig, files[key])

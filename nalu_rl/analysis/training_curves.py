@@ -13,16 +13,19 @@ from __future__ import annotations
 import csv
 import io
 import statistics
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nalu_rl.agents.history import SUMMARY_COLUMNS, read_history
+from nalu_rl.analysis.display import baseline_of, preset_displays
 from nalu_rl.analysis.stats import interval_note, per_task_mean_ci, probability_of_improvement, seed_aggregates
 from nalu_rl.analysis.text import NONE
 from nalu_rl.common import files
 from nalu_rl.evaluation.measures import DEFAULT_TRAIN_RANGE, MASTERY_LEVEL, MASTERY_RANGE, PAPER_RANGE
+from nalu_rl.runs import Display
 
 CURVES_FIGURE = "training_curves.png"
 CURVES_CSV = "training_curves.csv"
@@ -35,8 +38,6 @@ GRID_POINTS = 101  # where the seeds' curves are compared (linear interpolation 
 # A run's extrapolation at its budget: the mean reward over T = 13..20 of its last LATE evaluations (docs/PROTOCOL.md):
 # one checkpoint is a noisy sample, the reward swings between neighbouring ones once the training range is mastered.
 LATE = 10
-# The comparison the paper makes: its NAC agent against its LSTM.
-PAIR = ("lstm_nac", "lstm")
 # Seeds per agent for a verdict (docs/PROTOCOL.md): over fewer, P's bootstrap interval is too narrow (stats.py).
 VERDICT_SEEDS = 10
 
@@ -67,8 +68,14 @@ def _median_worst(values: list[float | None]) -> tuple[float | None, float | Non
     return (None if np.isinf(median) else median), (None if np.isinf(worst) else worst)
 
 
-def summarize(by_agent: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Per agent: the curves on a common frame grid (mean and 95% band over seeds) and time to mastery per seed."""
+def summarize(by_agent: dict[str, list[dict[str, Any]]], displays: Mapping[str, Display] | None = None) -> dict[str, Any]:
+    """Per agent: the curves on a common frame grid (mean and 95% band over seeds) and time to mastery per seed, and for
+    an agent whose display names a ``baseline`` also here (lstm_nac: lstm, the paper's comparison), the probability
+    that it improves on it (``improvement_over``).
+
+    :param displays: by agent, how it is named and whom it is compared with; its preset's display for one not in it.
+    """
+    displays = {**preset_displays(by_agent), **(displays or {})}
     out: dict[str, Any] = {}
     for agent, runs in by_agent.items():
         last = min(run["rows"][-1]["frames"] for run in runs)
@@ -93,11 +100,12 @@ def summarize(by_agent: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
             **(seed_aggregates([v["reward_13_20"] for v in late]) if None not in [v["reward_13_20"] for v in late] else {}),
         }
         out[agent] = entry
-    x, y = PAIR
-    if x in out and y in out and len(out[x]["seeds"]) > 1 and len(out[y]["seeds"]) > 1:
-        scores = [[v["reward_13_20"] for v in out[a]["late"]["per_seed"]] for a in PAIR]
-        if None not in scores[0] + scores[1]:
-            out[x]["improvement_over"] = {"agent": y, **probability_of_improvement(*scores)}
+    for x in out:
+        y = baseline_of(x, {agent: displays[agent] for agent in out})
+        if y is not None and len(out[x]["seeds"]) > 1 and len(out[y]["seeds"]) > 1:
+            scores = [[v["reward_13_20"] for v in out[a]["late"]["per_seed"]] for a in (x, y)]
+            if None not in scores[0] + scores[1]:
+                out[x]["improvement_over"] = {"agent": y, **probability_of_improvement(*scores)}
     return out
 
 
@@ -156,7 +164,8 @@ def mastery_markdown(summary: dict[str, Any]) -> str:
 
 
 def late_markdown(summary: dict[str, Any]) -> str:
-    """Per agent, the paper's reward over T = 13..20 averaged over each run's last evaluations, and P(lstm_nac > lstm)."""
+    """Per agent, the paper's reward over T = 13..20 averaged over each run's last evaluations, and P(agent > baseline)
+    for each agent compared with a baseline (P(lstm_nac > lstm))."""
     lo, hi = PAPER_RANGE
     counts = [len(entry["late"]["per_seed"]) for entry in summary.values()]
     lines = [
@@ -173,10 +182,11 @@ def late_markdown(summary: dict[str, Any]) -> str:
         seeds = " / ".join(NONE if v["reward_13_20"] is None else f"{v['reward_13_20']:.2f}" for v in per)
         share = np.mean([v["mastered_share"] for v in per])
         lines.append(f"| {agent} | {len(per)} | {_with_ci(late, 'mean')} | {_with_ci(late, 'iqm')} | {share:.2f} | {seeds} |")
-    x = summary.get(PAIR[0], {}).get("improvement_over")
-    if x:
-        lines += ["", f"Probability of improvement P({PAIR[0]} > {x['agent']}) on these scores: **{x['p']:.2f}** "
-                      f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
+    for agent, entry in summary.items():
+        x = entry.get("improvement_over")
+        if x:
+            lines += ["", f"Probability of improvement P({agent} > {x['agent']}) on these scores: **{x['p']:.2f}** "
+                          f"[{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}] (rliable, 95% stratified bootstrap)."]  # fmt: skip
     fewest = min(counts, default=VERDICT_SEEDS)
     if fewest < VERDICT_SEEDS:
         lines += ["", f"{fewest} seeds: a quick look, not a verdict. The interval of P above is a bootstrap over "
@@ -198,24 +208,31 @@ def _when(frames: float | None, seconds: float | None) -> str:
     return f"{frames / 1e6:.1f}M ({NONE if seconds is None else f'{seconds:.0f}'} s)"
 
 
-def figure(by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], title: str | None = None):
-    """Two panels against frames: reward over 13..20 and success over 8..12; per seed a thin line, the mean with its band."""
+def figure(
+    by_agent: dict[str, list[dict[str, Any]]], summary: dict[str, Any], title: str | None = None,
+    displays: Mapping[str, Display] | None = None,
+):
+    """Two panels against frames: reward over 13..20 and success over 8..12; per seed a thin line, the mean with its band.
+
+    :param displays: by agent, how it is named and coloured; its preset's display for one not in it.
+    """
     from matplotlib.figure import Figure
 
     from nalu_rl.analysis.plots import color, label
 
+    displays = {**preset_displays(by_agent), **(displays or {})}
     fig = Figure(figsize=(13, 4.6), layout="constrained")
     axes = fig.subplots(1, len(PANELS))
     for ax, (key, heading) in zip(axes, PANELS):
         for i, (agent, runs) in enumerate(by_agent.items()):
-            c = color(agent, i)
+            c = color(displays[agent], i)
             for run in runs:
                 rows = run["rows"]
                 ax.plot([r["frames"] / 1e6 for r in rows], [r[key] for r in rows], color=c, lw=0.7, alpha=0.35)
             s = summary[agent]
             x = np.array(s["frames"]) / 1e6
             what = f"mean of {len(runs)} seeds, 95% CI" if len(runs) > 1 else "1 seed"
-            ax.plot(x, s[key]["mean"], color=c, lw=2.2, label=f"{label(agent)} ({what}; thin: each seed)")
+            ax.plot(x, s[key]["mean"], color=c, lw=2.2, label=f"{label(agent, displays[agent])} ({what}; thin: each seed)")
             if len(runs) > 1:
                 ax.fill_between(x, s[key]["ci95_lo"], s[key]["ci95_hi"], color=c, alpha=0.18, lw=0)
         ax.set_ylim(top=1.02)
@@ -248,21 +265,25 @@ def late_reward_per_t(rows: list[dict[str, Any]]) -> list[float] | None:
     return [float(np.mean(column)) for column in values]
 
 
-def figure5(by_agent: dict[str, list[dict[str, Any]]], title: str):
+def figure5(by_agent: dict[str, list[dict[str, Any]]], title: str, displays: Mapping[str, Display] | None = None):
     """The paper's Figure 5 from these runs: reward against T, per seed a thin line, the mean with its 95% band, and
-    the paper's points with their reading error (±0.05); each run's value is its last LATE evaluations averaged."""
+    the paper's points with their reading error (±0.05); each run's value is its last LATE evaluations averaged.
+
+    :param displays: by agent, how it is named and coloured; its preset's display for one not in it.
+    """
     from matplotlib.figure import Figure
 
     from nalu_rl.analysis.paper import FIGURE5 as PAPER
     from nalu_rl.analysis.paper import FIGURE5_LABELS, paper_agent
     from nalu_rl.analysis.plots import color, label
 
+    displays = {**preset_displays(by_agent), **(displays or {})}
     fig = Figure(figsize=(7.5, 5), layout="constrained")
     ax = fig.subplots()
     lo, hi = DEFAULT_TRAIN_RANGE
     ax.axvspan(lo - 0.5, hi + 0.5, color="0.92", lw=0, label=f"training range T = {lo}..{hi}")
     for i, (agent, runs) in enumerate(by_agent.items()):
-        c = color(agent, i)
+        c = color(displays[agent], i)
         curves = np.array([v for v in (late_reward_per_t(run["rows"]) for run in runs) if v is not None])
         if not len(curves):
             continue
@@ -270,7 +291,7 @@ def figure5(by_agent: dict[str, list[dict[str, Any]]], title: str):
             ax.plot(FIGURE5_T, curve, color=c, lw=0.7, alpha=0.35)
         mean, lo, hi = per_task_mean_ci(curves)
         what = f"mean of {len(curves)} seeds, 95% CI" if len(curves) > 1 else "1 seed"
-        ax.plot(FIGURE5_T, mean, color=c, lw=2.2, label=f"{label(agent)} ({what}; thin: each seed)")
+        ax.plot(FIGURE5_T, mean, color=c, lw=2.2, label=f"{label(agent, displays[agent])} ({what}; thin: each seed)")
         if len(curves) > 1:
             ax.fill_between(FIGURE5_T, lo, hi, color=c, alpha=0.18, lw=0)
         paper = PAPER.get(paper_agent(agent) or "", {})

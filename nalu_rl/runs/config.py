@@ -75,6 +75,9 @@ class RunConfig:
     eval: EvalSettings = EvalSettings()
     provenance: Mapping[str, Any] | None = None  # where and with what it started (common/provenance.py); None before 0.3
     resumes: tuple[Mapping[str, Any], ...] = ()  # one entry per resumed session
+    # The agent preset's [display] table when the run started: a preset given by path is known to reports by nothing
+    # else (runs/kinds.py: Display). Text only, never read as code. None: before 0.5, or a trainer that records none.
+    display: Mapping[str, Any] | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # what other trainers add (the peer's algo), kept as written
 
     def __post_init__(self) -> None:
@@ -122,13 +125,16 @@ class RunConfig:
             raise ValueError(f"eval: {err}") from None
         if not isinstance(table.get("provenance", {}), dict) or not isinstance(table.get("resumes", []), list):
             raise ValueError("provenance must be a table and resumes a list")
-        known = {*REQUIRED_KEYS, "eval", "provenance", "resumes"}
+        if not isinstance(table.get("display", {}), dict):
+            raise ValueError(f"display must be a table, got {table['display']!r}")
+        known = {*REQUIRED_KEYS, "eval", "provenance", "resumes", "display"}
         return cls(
             **{k: table[k] for k in REQUIRED_KEYS if k != "env"},
             env=env,
             eval=settings,
             provenance=table.get("provenance"),
             resumes=tuple(table.get("resumes", ())),
+            display=table.get("display"),
             extra={k: v for k, v in table.items() if k not in known},
         )
 
@@ -143,4 +149,6 @@ class RunConfig:
             table["provenance"] = dict(self.provenance)
         if self.resumes:
             table["resumes"] = [dict(r) for r in self.resumes]
+        if self.display is not None:
+            table["display"] = dict(self.display)
         return table

@@ -24,14 +24,33 @@ from nalu_rl.runs.config_file import read_config
 
 KINDS_GROUP = "nalu_rl.run_kinds"
 DEFAULT_KIND = "presets"
+MAX_LABEL = 200  # a legend entry, not a paragraph: labels also come from run folders made elsewhere
 
 
 @dataclass(frozen=True)
 class Display:
-    """How figures name and colour an agent: ``color`` is a Matplotlib colour, None for one of the spares."""
+    """How reports name, colour and compare an agent: a preset's ``[display]`` table, or what a run recorded of it.
+
+    ``color`` is a Matplotlib colour, None for one of the spares; ``baseline`` the agent this one is
+    measured against (a report's probability of improvement), None for none.
+    """
 
     label: str
     color: str | None = None
+    baseline: str | None = None
+
+    @classmethod
+    def from_table(cls, name: str, table: Any) -> Display:
+        """The display of agent ``name`` from a ``[display]`` table; ValueError for anything but text under known keys."""
+        fields = ("label", "color", "baseline")
+        if not isinstance(table, dict) or set(table) - set(fields) or not all(isinstance(v, str) for v in table.values()):
+            raise ValueError(f"[display] takes {', '.join(fields)}, all text; got {table!r}")
+        if len(table.get("label", "")) > MAX_LABEL:
+            raise ValueError(f"[display] label must be at most {MAX_LABEL} characters, got {len(table['label'])}")
+        return cls(label=table.get("label", name), color=table.get("color"), baseline=table.get("baseline"))
+
+    def to_table(self) -> dict[str, str]:
+        return {k: v for k, v in (("label", self.label), ("color", self.color), ("baseline", self.baseline)) if v is not None}
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,11 @@ class RunKind(ABC):
     @abstractmethod
     def load(self, run_dir: Path, device: Any, checkpoint: str) -> Any:
         """The agent of the run folder, with ``predict``, ``initial_state`` and ``config`` (see agents/policy.py)."""
+
+    def prepare(self, agent: str) -> None:
+        """Make this process ready to resume and load runs of ``agent`` (a sweep worker calls it first); nothing to do
+        unless the kind knows better."""
+        return None
 
     def display(self, agent: str) -> Display:
         """How figures name and colour ``agent``: by its name, in a spare colour, unless the kind knows better."""

@@ -25,6 +25,7 @@ def run_one(spec: RunSpec) -> dict[str, Any]:
     started = time.perf_counter()
     record = new_record(spec, worker=f"{socket.gethostname()}:{os.getpid()}")
     try:
+        spec.kind.prepare(spec.agent)  # e.g. the core a preset's core_module registers, which this process has not seen
         state = status_of(spec)
         if state in ("new", "train"):
             resume = state == "train" and spec.kind.has_checkpoint(Path(spec.run_dir))
