@@ -49,8 +49,8 @@ def baseline_of(group: str, displays: Mapping[str, Display]) -> str | None:
 
 
 def ordered(displays: Mapping[str, Display]) -> list[str]:
-    """The groups in a report's order: the baselines of agents present first, then the agents compared with them, then
-    the rest, by name within each.
+    """The groups in a report's order: the baselines of agents present first, then the agents that declare a baseline,
+    then the rest, by name within each.
 
     The order comes from the presets' own ``baseline`` keys, so a new agent needs no edit here, and the paper's
     comparison reads as it always did: the baseline (lstm) first, then what is measured against it (lstm_nac).
@@ -60,6 +60,7 @@ def ordered(displays: Mapping[str, Display]) -> list[str]:
     def rank(group: str) -> tuple[int, str]:
         if group in baselines:
             return 0, group
-        return (1 if baseline_of(group, displays) is not None else 2), group
+        # declared against a baseline, present or not: the paper's agents before the variants that declare none
+        return (1 if displays[group].baseline is not None else 2), group
 
     return sorted(displays, key=rank)
