@@ -93,23 +93,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FolderBusy as err:
         print(f"nalu-rl {args.command}: error: {err}", file=sys.stderr)
         return 1
-    except MemoryError:
-        print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
-        return 1
-    except USER_ERRORS as err:
-        if _out_of_memory(err):  # a library that could not be mapped into memory: not the user's to fix by a flag
+    except (*USER_ERRORS, *MEMORY_ERRORS, OSError) as err:
+        if _out_of_memory(err):  # memory refused (a library that could not be mapped too): not the user's to fix by a flag
             print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
             return 1
-        print(f"nalu-rl {args.command}: error: {_user_error_line(err)}", file=sys.stderr)
-        return 2
-    except (ImportError, OSError, RuntimeError) as err:
-        if not _out_of_memory(err):
-            if isinstance(err, OSError):  # a read-only folder, a full disk, a file in the way: the path and the cause
-                print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
-                return 1
-            raise
-        print(f"nalu-rl {args.command}: error: {out_of_memory_line()}", file=sys.stderr)
-        return 1
+        if isinstance(err, USER_ERRORS):
+            print(f"nalu-rl {args.command}: error: {_user_error_line(err)}", file=sys.stderr)
+            return 2
+        if isinstance(err, OSError):  # a read-only folder, a full disk, a file in the way: the path and the cause
+            print(f"nalu-rl {args.command}: error: {os_error_line(err)}", file=sys.stderr)
+            return 1
+        raise
     except Terminated:
         print(f"nalu-rl {args.command}: terminated", file=sys.stderr)
         return 128 + Terminated.signum
@@ -135,8 +129,12 @@ def os_error_line(err: OSError) -> str:
 _NO_MEMORY = ("failed to map segment", "cannot allocate memory", "can't allocate memory", "out of memory")
 
 
+# What running out of memory raises: Python's own error, or the loader's and torch's in their words (_NO_MEMORY).
+MEMORY_ERRORS = (MemoryError, ImportError, OSError, RuntimeError)
+
+
 def _out_of_memory(err: BaseException) -> bool:
-    return any(words in str(err).lower() for words in _NO_MEMORY)
+    return isinstance(err, MemoryError) or any(words in str(err).lower() for words in _NO_MEMORY)
 
 
 def out_of_memory_line() -> str:
@@ -152,8 +150,8 @@ def out_of_memory_line() -> str:
 def entry() -> None:
     try:
         status = main()
-    except (MemoryError, ImportError, OSError, RuntimeError) as err:  # building the parser loads torch for some commands
-        if not isinstance(err, MemoryError) and not _out_of_memory(err):
+    except MEMORY_ERRORS as err:  # building the parser loads torch for some commands
+        if not _out_of_memory(err):
             raise
         print(f"nalu-rl: error: {out_of_memory_line()}", file=sys.stderr)
         status = 1

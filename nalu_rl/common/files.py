@@ -90,7 +90,10 @@ class TooLarge(ValueError):
 
 def check_size(path: Path, limit: int) -> int:
     """The size of the regular file ``path``; :class:`TooLarge` naming it when over ``limit`` bytes."""
-    size = os.stat(path).st_size
+    return _within(path, os.stat(path).st_size, limit)
+
+
+def _within(path: Path, size: int, limit: int) -> int:
     if size > limit:
         raise TooLarge(f"{path} is {size / MiB:,.1f} MiB, more than the {limit / MiB:,.0f} MiB such a file may be: not read")
     return size
@@ -98,9 +101,10 @@ def check_size(path: Path, limit: int) -> int:
 
 def read_text(path: Path, limit: int = MAX_TEXT_BYTES) -> str:
     """The text of ``path`` when it is at most ``limit`` bytes (:class:`TooLarge` otherwise), read without holding more."""
-    if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO or a device would block or never end
+    status = os.stat(path)
+    if not stat.S_ISREG(status.st_mode):  # a FIFO or a device would block or never end
         raise ValueError(f"{path} is not a regular file: not read")
-    check_size(path, limit)
+    _within(path, status.st_size, limit)
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)  # a file that grows between a size check and the read is bounded too
     if len(data) > limit:

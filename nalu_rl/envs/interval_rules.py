@@ -78,10 +78,7 @@ class IntervalConfig:
     @classmethod
     def from_dict(cls, table: dict[str, Any]) -> IntervalConfig:
         """A config from keyword arguments (a preset, a run's ``config.json["env"]``); ValueError for unknown keys."""
-        unknown = set(table) - set(KWARGS)
-        if unknown:
-            raise ValueError(f"unknown environment argument(s) {sorted(unknown)}; allowed: {', '.join(KWARGS)}")
-        return cls.from_kwargs(**table)
+        return cls.from_kwargs(**rules.known_kwargs(table, KWARGS))
 
     def to_dict(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this config, JSON-ready (ranges as lists)."""

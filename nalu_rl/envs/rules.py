@@ -112,10 +112,7 @@ class Config:
     @classmethod
     def from_dict(cls, table: dict[str, Any]) -> Config:
         """A config from keyword arguments (a preset, a run's ``config.json["env"]``); ValueError for unknown keys."""
-        unknown = set(table) - set(KWARGS)
-        if unknown:
-            raise ValueError(f"unknown environment argument(s) {sorted(unknown)}; allowed: {', '.join(KWARGS)}")
-        return cls.from_kwargs(**table)
+        return cls.from_kwargs(**known_kwargs(table, KWARGS))
 
     def to_dict(self) -> dict[str, Any]:
         """The keyword arguments that rebuild this config, JSON-ready (``t_range`` as a list)."""
@@ -147,6 +144,14 @@ def check_time_limit(time_limit: Any) -> None:
         isinstance(time_limit, bool) or not isinstance(time_limit, (int, np.integer)) or time_limit < 1
     ):
         raise ValueError(f"time_limit must be None or an integer >= 1, got {time_limit!r}")
+
+
+def known_kwargs(table: Mapping[str, Any], allowed: Sequence[str]) -> Mapping[str, Any]:
+    """``table`` when it names environment arguments of ``allowed`` alone; ValueError naming the unknown ones."""
+    unknown = set(table) - set(allowed)
+    if unknown:
+        raise ValueError(f"unknown environment argument(s) {sorted(unknown)}; allowed: {', '.join(allowed)}")
+    return table
 
 
 def check_positive(name: str, value: Any, hi: float = float("inf")) -> float:
